@@ -1,0 +1,1 @@
+"""Ingestion: dumps of social and news text into the partitioned Parquet lake."""

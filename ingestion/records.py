@@ -1,0 +1,81 @@
+"""Pure functions that turn one raw record's fields into clean values, or say why not."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import unicodedata
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+_WHITESPACE = re.compile(r"\s+")
+# Epoch values above this are milliseconds (1e11 s is the year 5138).
+_EPOCH_MS_THRESHOLD = 1e11
+
+
+class RecordError(ValueError):
+    """A record that cannot be ingested; the message is the quarantine reason."""
+
+
+def clean_text(value: object) -> str:
+    """NFC-normalised text with whitespace collapsed; RecordError if there is none."""
+    if value is None:
+        raise RecordError("missing text")
+    if not isinstance(value, str):
+        raise RecordError(f"text is not a string but {type(value).__name__}")
+    text = _WHITESPACE.sub(" ", unicodedata.normalize("NFC", value)).strip()
+    if not text:
+        raise RecordError("empty text (only whitespace)")
+    return text
+
+
+def parse_timestamp(value: object, tz: str = "UTC") -> datetime:
+    """A UTC datetime from a datetime, epoch seconds/milliseconds or ISO-8601 text.
+
+    Naive values are read in the source's time zone `tz`.
+    """
+    if value is None:
+        raise RecordError("missing timestamp")
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, bool):
+        raise RecordError(f"unparseable timestamp: {value!r}")
+    elif isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise RecordError(f"unparseable timestamp: {value!r}")
+        seconds = value / 1000 if abs(value) > _EPOCH_MS_THRESHOLD else value
+        try:
+            return datetime.fromtimestamp(seconds, tz=UTC)
+        except (OverflowError, OSError, ValueError) as err:
+            raise RecordError(f"timestamp out of range: {value!r}") from err
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError as err:
+            raise RecordError(f"unparseable timestamp: {value[:40]!r}") from err
+    else:
+        raise RecordError(f"unparseable timestamp of type {type(value).__name__}")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(tz))
+    return moment.astimezone(UTC)
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def make_doc_id(source: str, native_id: object, text_hash: str) -> str:
+    """Stable id: the source plus the record's own id, else plus its content hash."""
+    if native_id is None or (isinstance(native_id, str) and not native_id.strip()):
+        return f"{source}:h{text_hash}"
+    if isinstance(native_id, float) and native_id.is_integer():
+        native_id = int(native_id)
+    return f"{source}:{str(native_id).strip()}"
+
+
+def optional_str(value: object) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None

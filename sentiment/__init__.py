@@ -1,0 +1,1 @@
+"""Sentiment analytics: the command line, settings, the warehouse layout and queries."""

@@ -1,0 +1,31 @@
+"""One logging set-up for the whole process, so that each line is printed once.
+
+`import apache_beam` installs a handler on the root logger; Prefect has its own
+console handler on the `prefect` loggers. We keep a single root handler and let
+Prefect's loggers print through their own handler only.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+
+
+def configure_logging(level: int | str | None = None) -> None:
+    level = level or os.environ.get("SENTIMENT_LOG_LEVEL", "INFO")
+    import apache_beam  # noqa: F401  (import first: it adds a root handler we replace)
+
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter(FORMAT, datefmt="%H:%M:%S"))
+    root.addHandler(handler)
+    root.setLevel(level)
+    # Prefect's loggers have their own console handler: don't print their lines twice.
+    logging.getLogger("prefect").propagate = False
+    # Beam is chatty at INFO about bundles and workers.
+    for name in ("apache_beam", "absl"):
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -1,0 +1,48 @@
+"""Where the warehouse and the datasets live, read once from the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+class DataMissingError(RuntimeError):
+    """A dataset the job needs is not on disk; the message says how to provide it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path  # the warehouse: raw/, quarantine/, models/, scored/, aggregates/
+    data_dir: Path  # the labelled and dated datasets (Parquet), one folder each
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        home = Path(os.environ.get("SENTIMENT_HOME", "warehouse")).expanduser()
+        data = os.environ.get("SENTIMENT_DATA_DIR")
+        data_dir = Path(data).expanduser() if data else default_data_dir()
+        return cls(home=home.resolve(), data_dir=data_dir.resolve())
+
+
+def default_data_dir() -> Path:
+    """`../shared/data` beside the project root when it exists, else the download cache."""
+    shared = PROJECT_ROOT.parent / "shared" / "data"
+    if shared.is_dir():
+        return shared
+    cache = os.environ.get("XDG_CACHE_HOME", str(Path.home() / ".cache"))
+    return Path(cache) / "sentiment" / "data"
+
+
+def require_file(data_dir: Path, relative: str) -> Path:
+    """The path of a dataset file, or a DataMissingError that says what to do."""
+    path = data_dir / relative
+    if path.is_file():
+        return path
+    raise DataMissingError(
+        f"missing dataset file: {path}\n"
+        f"  The datasets directory is {data_dir} (set SENTIMENT_DATA_DIR to change it).\n"
+        f"  Provide it with `sentiment datasets download --dest {data_dir}`, or point\n"
+        f"  SENTIMENT_DATA_DIR at a directory that holds {relative}."
+    )

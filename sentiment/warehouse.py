@@ -1,0 +1,100 @@
+"""The warehouse layout on disk and atomic, idempotent partition writes.
+
+    raw/source=<name>/date=<YYYY-MM-DD>/part-0.parquet     ingested documents
+    quarantine/source=<name>/<input-key>.parquet            records not ingested, with a reason
+    models/<version>/ and models/current                    checkpoints and the current pointer
+    scored/date=<d>/source=<s>/part-0.parquet               one row per scored document
+    aggregates/<table>/date=<d>/part-0.parquet              e.g. daily_sentiment
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+PART_FILE = "part-0.parquet"
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    root: Path
+
+    @property
+    def raw(self) -> Path:
+        return self.root / "raw"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.root / "quarantine"
+
+    @property
+    def models(self) -> Path:
+        return self.root / "models"
+
+    @property
+    def scored(self) -> Path:
+        return self.root / "scored"
+
+    @property
+    def aggregates(self) -> Path:
+        return self.root / "aggregates"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    def raw_partition(self, source: str, day: str) -> Path:
+        return self.raw / f"source={source}" / f"date={day}"
+
+    def current_model(self) -> Path:
+        """The directory `models/current` points to; a clear error if there is none."""
+        pointer = self.models / "current"
+        if not pointer.exists():
+            raise FileNotFoundError(
+                f"no current model under {self.models}: train one with "
+                "`sentiment train --data DIR --out DIR` or run `sentiment demo`"
+            )
+        return pointer.resolve()
+
+    def set_current_model(self, version_dir: Path) -> None:
+        """Point `models/current` at `version_dir` (a relative symlink, swapped atomically)."""
+        pointer = self.models / "current"
+        tmp = self.models / f".current-{uuid.uuid4().hex}"
+        os.symlink(os.path.relpath(version_dir, self.models), tmp)
+        os.replace(tmp, pointer)
+
+
+def write_partition(table: pa.Table, directory: Path) -> Path:
+    """Replace the partition `directory` with one file holding `table`, atomically.
+
+    The new partition is written beside the old one, then swapped in with renames,
+    so a reader sees either the old or the new partition, never half of one, and a
+    re-run replaces rather than appends.
+    """
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = directory.parent / f".staging-{directory.name}-{uuid.uuid4().hex}"
+    staging.mkdir()
+    pq.write_table(table, staging / PART_FILE, compression="zstd")
+    retired = None
+    if directory.exists():
+        retired = directory.parent / f".retired-{directory.name}-{uuid.uuid4().hex}"
+        os.rename(directory, retired)
+    os.rename(staging, directory)
+    if retired is not None:
+        shutil.rmtree(retired)
+    return directory / PART_FILE
+
+
+def write_file_atomic(table: pa.Table, path: Path) -> Path:
+    """Write one Parquet file aside and rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
+    pq.write_table(table, tmp, compression="zstd")
+    os.replace(tmp, path)
+    return path

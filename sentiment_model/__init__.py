@@ -1,0 +1,1 @@
+"""The LSTM sentiment classifier: tokenizer, vocabulary, model, training, evaluation, checkpoints."""

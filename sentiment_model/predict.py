@@ -1,0 +1,55 @@
+"""Class probabilities for texts from a saved model, in length-sorted batches."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+
+from sentiment_model import checkpoint
+from sentiment_model.data import bucketed_batches, encode, pad_batch
+
+
+def sentiment_score(labels: Sequence[str], probs: Sequence[float]) -> float | None:
+    """P(positive) - P(negative) where the label set has both, else None."""
+    index = {label: i for i, label in enumerate(labels)}
+    if "positive" in index and "negative" in index:
+        return float(probs[index["positive"]] - probs[index["negative"]])
+    return None
+
+
+class Predictor:
+    def __init__(self, bundle: checkpoint.ModelBundle, device: str = "cpu"):
+        self.bundle = bundle
+        self.device = device
+
+    @classmethod
+    def load(cls, directory: Path, device: str = "cpu") -> Predictor:
+        return cls(checkpoint.load(directory, device), device)
+
+    @torch.no_grad()
+    def probabilities(self, texts: Sequence[str], batch_size: int = 256) -> torch.Tensor:
+        """[N, num_classes] probabilities, in the order of `texts`."""
+        ids = encode(texts, self.bundle.vocab, self.bundle.max_tokens)
+        out = torch.empty(len(texts), len(self.bundle.labels))
+        self.bundle.model.eval()
+        for batch in bucketed_batches([len(s) for s in ids], batch_size, shuffle=False):
+            tokens, lengths = pad_batch([ids[i] for i in batch])
+            logits = self.bundle.model(tokens.to(self.device), lengths)
+            out[batch] = torch.softmax(logits, dim=-1).cpu()
+        return out
+
+    def predict(self, texts: Sequence[str]) -> list[dict]:
+        labels = self.bundle.labels
+        rows = []
+        for probs in self.probabilities(texts).tolist():
+            best = max(range(len(labels)), key=probs.__getitem__)
+            rows.append(
+                {
+                    "label": labels[best],
+                    "probabilities": dict(zip(labels, probs, strict=True)),
+                    "score": sentiment_score(labels, probs),
+                }
+            )
+        return rows

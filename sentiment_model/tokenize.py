@@ -1,0 +1,72 @@
+"""A tokenizer for social and news text.
+
+URLs and @mentions become placeholder tokens, #hashtags and emoticons are kept
+whole, emoji and CJK characters are one token each, elongations are shortened
+("soooo" -> "sooo"), HTML entities are decoded and "n't" is split off so that
+negation is its own token.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+URL_TOKEN = "<url>"
+USER_TOKEN = "<user>"
+NUMBER_TOKEN = "<num>"
+
+_EMOTICON = r"(?:[<>]?[:;=8xX][\-o\*']?[\)\]\(\[dDpP/\\|@3}{]+|[\)\]\(\[dDpP/\\|@}{]+[\-o\*']?[:;=8]|<3+|\^_*\^|-_+-|o_O|O_o)"
+_PATTERN = re.compile(
+    rf"""
+    (?P<url>https?://\S+|www\.\S+)
+  | (?P<user>@\w+)
+  | (?P<hashtag>\#\w+)
+  | (?P<emoticon>{_EMOTICON})(?=\s|$|[.,!?])
+  | (?P<number>\d+(?:[.,:]\d+)*%?)
+  | (?P<negation>n't\b)
+  | (?P<word>[^\W\d_](?:[^\W\d_]|['’][^\W\d_])*?(?=n't\b)|[^\W\d_](?:[^\W\d_]|['’](?!t\b)[^\W\d_])*)
+  | (?P<other>[^\w\s])
+    """,
+    re.VERBOSE,
+)
+_ELONGATED = re.compile(r"(.)\1{3,}")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased tokens of `text`; the same text always gives the same tokens."""
+    text = html.unescape(text).replace("\ufe0f", "")
+    tokens: list[str] = []
+    for match in _PATTERN.finditer(text):
+        kind = match.lastgroup
+        value = match.group()
+        if kind == "url":
+            tokens.append(URL_TOKEN)
+        elif kind == "user":
+            tokens.append(USER_TOKEN)
+        elif kind == "number":
+            tokens.append(NUMBER_TOKEN)
+        elif kind == "emoticon":
+            tokens.append(value)
+        elif kind == "word" and _CJK.search(value):
+            tokens.extend(_split_cjk(value.lower()))
+        else:
+            tokens.append(_ELONGATED.sub(r"\1\1\1", value.lower()))
+    return tokens
+
+
+def _split_cjk(word: str) -> list[str]:
+    """Each CJK character is a token; runs of other letters stay together."""
+    out: list[str] = []
+    run = ""
+    for char in word:
+        if _CJK.match(char):
+            if run:
+                out.append(run)
+                run = ""
+            out.append(char)
+        else:
+            run += char
+    if run:
+        out.append(run)
+    return out
