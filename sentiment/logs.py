@@ -15,9 +15,11 @@ FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
 def configure_logging(level: int | str | None = None) -> None:
     level = level or os.environ.get("SENTIMENT_LOG_LEVEL", "INFO")
-    import apache_beam  # noqa: F401  (import first: it adds a root handler we replace)
-
     root = logging.getLogger()
+    if not root.handlers:  # keep Beam's import-time warnings from installing basicConfig
+        root.addHandler(logging.NullHandler())
+    import apache_beam  # noqa: F401  (import first: it may add a root handler we replace)
+
     for handler in list(root.handlers):
         root.removeHandler(handler)
     handler = logging.StreamHandler()
@@ -27,5 +29,5 @@ def configure_logging(level: int | str | None = None) -> None:
     # Prefect's loggers have their own console handler: don't print their lines twice.
     logging.getLogger("prefect").propagate = False
     # Beam is chatty at INFO about bundles and workers.
-    for name in ("apache_beam", "absl"):
+    for name in ("apache_beam", "absl", "httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)

@@ -126,7 +126,7 @@ def _run_epoch(model, optimiser, loss_fn, ids, targets, cfg: TrainConfig, epoch:
     model.train()
     total, count = 0.0, 0
     batches = list(bucketed_batches([len(s) for s in ids], cfg.batch_size, True, cfg.seed + epoch))
-    for batch in tqdm(batches, desc=f"epoch {epoch}/{cfg.epochs}", unit="batch", leave=False):
+    for batch in tqdm(batches, desc=f"epoch {epoch}/{cfg.epochs}", unit="batch", leave=False, disable=None):
         tokens, lengths = pad_batch([ids[i] for i in batch])
         logits = model(tokens.to(device), lengths)
         loss = loss_fn(logits, targets[batch].to(device))

@@ -1,0 +1,1 @@
+"""Prefect flows: thin orderings of tasks; the logic lives in plain, tested functions."""

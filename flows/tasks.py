@@ -1,0 +1,53 @@
+"""Prefect tasks: each one calls a plain function. Retries only where I/O can fail transiently."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from pathlib import Path
+
+from prefect import task
+
+from ingestion.ingest import IngestSummary, ingest_source
+from ingestion.sources import SourceSpec
+from pipelines.read import raw_files
+from pipelines.score import ScoreJob, ScoreSummary, score_range
+from sentiment.models import register
+from sentiment.warehouse import Warehouse
+from sentiment_model.evaluate import evaluate
+from sentiment_model.train import TrainConfig, train
+
+
+@task(retries=2, retry_delay_seconds=[2, 10], task_run_name="ingest-{spec.name}")
+def ingest_task(spec: SourceSpec, home: Path) -> IngestSummary:
+    return ingest_source(spec, Warehouse(home))
+
+
+@task(task_run_name="train")
+def train_task(data: Path, home: Path, overrides: dict | None = None) -> Path:
+    staging = Warehouse(home).models / f".training-{uuid.uuid4().hex[:8]}"
+    return train(TrainConfig(data=data, out=staging, **(overrides or {})))
+
+
+@task(task_run_name="evaluate")
+def evaluate_task(model_dir: Path, data: Path) -> dict:
+    return evaluate(model_dir, data)
+
+
+@task(task_run_name="register-model")
+def register_task(trained: Path, home: Path, test_metrics: dict) -> Path:
+    return register(Warehouse(home), trained, test_metrics)
+
+
+@task(task_run_name="score-{start}-{end}")
+def score_task(home: Path, start: date, end: date, model_dir: Path, beam_args: list[str] | None = None) -> ScoreSummary:
+    return score_range(ScoreJob(home=home, start=start, end=end, model_dir=model_dir, beam_args=beam_args or []))
+
+
+def raw_date_range(home: Path) -> tuple[date, date]:
+    """The first and last date that has raw documents."""
+    files = raw_files(str(Warehouse(home).raw), date.min, date.max)
+    if not files:
+        raise FileNotFoundError(f"no raw documents under {Warehouse(home).raw}: ingest first")
+    days = sorted({date.fromisoformat(Path(f).parent.name.removeprefix("date=")) for f in files})
+    return days[0], days[-1]

@@ -1,0 +1,71 @@
+"""RunInference with Beam's PyTorch model handler, batched by token count."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import apache_beam as beam
+import torch
+from apache_beam.ml.inference.base import KeyedModelHandler, PredictionResult, RunInference
+from apache_beam.ml.inference.pytorch_inference import PytorchModelHandlerTensor
+
+from sentiment_model import checkpoint
+from sentiment_model.data import pad_batch
+from sentiment_model.model import LSTMClassifier, ModelConfig
+
+
+def token_count(element: Any) -> int:
+    """Batch weight of one element: its token count (keyed or not)."""
+    tensor = element[1] if isinstance(element, tuple) else element
+    return int(tensor.numel())
+
+
+def padded_inference_fn(
+    batch: Sequence[torch.Tensor],
+    model: torch.nn.Module,
+    device: str,
+    inference_args: dict | None = None,
+    model_id: str | None = None,
+) -> list[PredictionResult]:
+    """Pad a batch of variable-length id tensors, run the model, return class probabilities."""
+    with torch.no_grad():
+        tokens, lengths = pad_batch([t.tolist() for t in batch])
+        logits = model(tokens.to(device), lengths)
+        probs = torch.softmax(logits, dim=-1).cpu().numpy()
+    return [PredictionResult(example, p, model_id) for example, p in zip(batch, probs, strict=True)]
+
+
+def make_model_handler(model_dir: Path, device: str = "CPU", max_batch_tokens: int = 8192) -> KeyedModelHandler:
+    """Beam's PyTorch handler over our checkpoint, batches sized in tokens.
+
+    With `element_size_fn`, BatchElements counts a batch's size as the sum of its
+    elements' sizes, so min/max_batch_size are token counts here. (Beam 2.77's
+    `max_batch_weight` is forwarded to a BatchElements that rejects it.)
+    """
+    meta = checkpoint.read_meta(model_dir)
+    return KeyedModelHandler(
+        PytorchModelHandlerTensor(
+            state_dict_path=str(model_dir / checkpoint.WEIGHTS),
+            model_class=LSTMClassifier,
+            model_params={"config": ModelConfig(**meta["model_config"])},
+            device=device,
+            inference_fn=padded_inference_fn,
+            load_model_args={"weights_only": True},
+            min_batch_size=min(256, max_batch_tokens),
+            max_batch_size=max_batch_tokens,
+            element_size_fn=token_count,
+        )
+    )
+
+
+class Infer(beam.PTransform):
+    """(key, ids) -> (key, PredictionResult) with the model in `model_dir`."""
+
+    def __init__(self, model_dir: Path, device: str = "CPU", max_batch_tokens: int = 8192):
+        super().__init__()
+        self.handler = make_model_handler(Path(model_dir), device, max_batch_tokens)
+
+    def expand(self, keyed_ids):
+        return keyed_ids | "RunInference" >> RunInference(self.handler)

@@ -1,0 +1,48 @@
+"""DuckDB over the warehouse's hive-partitioned Parquet: one view per table."""
+
+from __future__ import annotations
+
+import glob
+from pathlib import Path
+
+import duckdb
+
+from sentiment.warehouse import Warehouse
+
+
+def table_globs(warehouse: Warehouse) -> dict[str, Path]:
+    """View name -> the Parquet files behind it."""
+    return {
+        "documents": warehouse.raw / "source=*" / "date=*" / "*.parquet",
+        "quarantine": warehouse.quarantine / "source=*" / "*.parquet",
+        "scored": warehouse.scored / "date=*" / "source=*" / "*.parquet",
+        "daily_sentiment": warehouse.aggregates / "daily_sentiment" / "date=*" / "*.parquet",
+    }
+
+
+def connect(warehouse: Warehouse) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with a view for each table that has data."""
+    con = duckdb.connect()
+    for name, pattern in table_globs(warehouse).items():
+        if not glob.glob(str(pattern)):
+            continue
+        con.execute(
+            f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{pattern}', "
+            "hive_partitioning = true, union_by_name = true)"
+        )
+    return con
+
+
+def available_tables(warehouse: Warehouse) -> list[str]:
+    con = connect(warehouse)
+    return [row[0] for row in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()]
+
+
+def run_query(warehouse: Warehouse, sql: str):
+    """The result of `sql` as a pandas DataFrame; a clear error naming the tables there are."""
+    con = connect(warehouse)
+    try:
+        return con.execute(sql).df()
+    except duckdb.CatalogException as err:
+        tables = available_tables(warehouse) or ["(none yet: run `sentiment demo` or `sentiment ingest`)"]
+        raise ValueError(f"{err}\n  tables in {warehouse.root}: {', '.join(tables)}") from err

@@ -1,0 +1,60 @@
+"""What the demo shows: a daily sentiment table (DuckDB) and a chart of mean score per day."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from sentiment.query import run_query  # noqa: E402
+from sentiment.warehouse import Warehouse  # noqa: E402
+
+
+def daily_table(warehouse: Warehouse, start: date, end: date) -> pd.DataFrame:
+    """Per day and source: documents, share negative/positive, mean score with its 95% interval."""
+    return run_query(
+        warehouse,
+        f"""
+        SELECT date, source,
+               sum(documents)::BIGINT AS documents,
+               round(sum(n_negative) / sum(documents), 3) AS share_negative,
+               round(sum(n_positive) / sum(documents), 3) AS share_positive,
+               round(sum(mean_score * documents) / sum(documents), 3) AS mean_score,
+               round(min(ci95_low), 3) AS ci95_low,
+               round(max(ci95_high), 3) AS ci95_high
+        FROM daily_sentiment
+        WHERE date BETWEEN DATE '{start}' AND DATE '{end}'
+        GROUP BY date, source
+        ORDER BY date, source
+        """,
+    )
+
+
+def plot_daily(table: pd.DataFrame, path: Path, title: str) -> Path:
+    """Mean score per day, one line per source, with the 95% interval shaded."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig, ax = plt.subplots(figsize=(9, 4.5), dpi=110)
+    for source, rows in table.groupby("source"):
+        days = pd.to_datetime(rows["date"])
+        ax.plot(days, rows["mean_score"], marker="o", label=f"{source} ({int(rows['documents'].sum()):,} docs)")
+        ax.fill_between(days, rows["ci95_low"], rows["ci95_high"], alpha=0.15)
+    ax.axhline(0, color="grey", linewidth=0.8)
+    ax.set_ylim(-1, 1)
+    ax.set_ylabel("mean score  (P(positive) − P(negative))")
+    ax.set_title(title)
+    ax.legend(loc="lower left")
+    ax.grid(alpha=0.3)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def format_metrics(metrics: dict) -> str:
+    return "  ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in metrics.items())
