@@ -10,7 +10,7 @@ from prefect import flow, get_run_logger
 from flows.tasks import evaluate_task, ingest_task, raw_date_range, register_task, score_task, train_task
 from ingestion.sources import demo_sources
 from sentiment.report import daily_table, plot_daily
-from sentiment.settings import require_file
+from sentiment.settings import require_files
 from sentiment.warehouse import Warehouse
 
 TRAIN_DATASET = "airline_tweets"
@@ -27,9 +27,8 @@ REQUIRED = [
 @flow(name="demo", log_prints=False)
 def demo_flow(home: Path, data_dir: Path, train_overrides: dict | None = None) -> dict:
     """Run the whole product once; returns what was produced and where."""
+    require_files(data_dir, REQUIRED)
     logger = get_run_logger()
-    for relative in REQUIRED:
-        require_file(data_dir, relative)
     warehouse = Warehouse(home)
     ingested = [ingest_task(spec, home) for spec in demo_sources(data_dir)]
     trained = train_task(data_dir / TRAIN_DATASET, home, train_overrides)

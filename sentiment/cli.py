@@ -7,7 +7,7 @@ import os
 import sys
 import time
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -24,10 +24,12 @@ datasets_app = typer.Typer(help="Fetch the public datasets (for machines without
 app.add_typer(datasets_app, name="datasets")
 
 HomeOption = typer.Option(None, "--home", help="Warehouse directory [env SENTIMENT_HOME, default ./warehouse].")
-DataOption = typer.Option(None, "--data-dir", help="Datasets directory [env SENTIMENT_DATA_DIR, default ../shared/data].")
+DataOption = typer.Option(
+    None, "--data-dir", help="Datasets directory [env SENTIMENT_DATA_DIR, default ../shared/data]."
+)
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"

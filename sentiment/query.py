@@ -6,6 +6,7 @@ import glob
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from sentiment.warehouse import Warehouse
 
@@ -42,7 +43,17 @@ def run_query(warehouse: Warehouse, sql: str):
     """The result of `sql` as a pandas DataFrame; a clear error naming the tables there are."""
     con = connect(warehouse)
     try:
-        return con.execute(sql).df()
+        relation = con.sql(sql)
+        if relation is None:  # a statement with no result, e.g. SET
+            return pd.DataFrame()
+        frame = relation.df()
     except duckdb.CatalogException as err:
         tables = available_tables(warehouse) or ["(none yet: run `sentiment demo` or `sentiment ingest`)"]
         raise ValueError(f"{err}\n  tables in {warehouse.root}: {', '.join(tables)}") from err
+    except duckdb.Error as err:
+        raise ValueError(str(err)) from err
+    # sum() of integers is HUGEINT, which pandas only holds as float: keep it an integer
+    for name, kind in zip(relation.columns, relation.types, strict=True):
+        if str(kind) == "HUGEINT":
+            frame[name] = frame[name].astype("Int64")
+    return frame

@@ -41,8 +41,10 @@ def plot_daily(table: pd.DataFrame, path: Path, title: str) -> Path:
     fig, ax = plt.subplots(figsize=(9, 4.5), dpi=110)
     for source, rows in table.groupby("source"):
         days = pd.to_datetime(rows["date"])
-        ax.plot(days, rows["mean_score"], marker="o", label=f"{source} ({int(rows['documents'].sum()):,} docs)")
-        ax.fill_between(days, rows["ci95_low"], rows["ci95_high"], alpha=0.15)
+        (line,) = ax.plot(
+            days, rows["mean_score"], marker="o", label=f"{source} ({int(rows['documents'].sum()):,} docs)"
+        )
+        ax.fill_between(days, rows["ci95_low"], rows["ci95_high"], color=line.get_color(), alpha=0.15)
     ax.axhline(0, color="grey", linewidth=0.8)
     ax.set_ylim(-1, 1)
     ax.set_ylabel("mean score  (P(positive) − P(negative))")

@@ -37,12 +37,17 @@ def default_data_dir() -> Path:
 
 def require_file(data_dir: Path, relative: str) -> Path:
     """The path of a dataset file, or a DataMissingError that says what to do."""
-    path = data_dir / relative
-    if path.is_file():
-        return path
-    raise DataMissingError(
-        f"missing dataset file: {path}\n"
-        f"  The datasets directory is {data_dir} (set SENTIMENT_DATA_DIR to change it).\n"
-        f"  Provide it with `sentiment datasets download --dest {data_dir}`, or point\n"
-        f"  SENTIMENT_DATA_DIR at a directory that holds {relative}."
-    )
+    return require_files(data_dir, [relative])[0]
+
+
+def require_files(data_dir: Path, relatives: list[str]) -> list[Path]:
+    """The paths of dataset files; one DataMissingError naming every missing file."""
+    missing = [r for r in relatives if not (data_dir / r).is_file()]
+    if missing:
+        raise DataMissingError(
+            f"missing dataset file(s) in {data_dir}: {', '.join(missing)}\n"
+            f"  The datasets directory is {data_dir} (set SENTIMENT_DATA_DIR to change it).\n"
+            f"  Provide it with `sentiment datasets download --dest {data_dir}`, or point\n"
+            f"  SENTIMENT_DATA_DIR at a directory that holds {', '.join(missing)}."
+        )
+    return [data_dir / r for r in relatives]

@@ -15,7 +15,11 @@ URL_TOKEN = "<url>"
 USER_TOKEN = "<user>"
 NUMBER_TOKEN = "<num>"
 
-_EMOTICON = r"(?:[<>]?[:;=8xX][\-o\*']?[\)\]\(\[dDpP/\\|@3}{]+|[\)\]\(\[dDpP/\\|@}{]+[\-o\*']?[:;=8]|<3+|\^_*\^|-_+-|o_O|O_o)"
+_EMOTICON = (
+    r"(?:[<>]?[:;=8xX][\-o\*']?[\)\]\(\[dDpP/\\|@3}{]+"  # :-) ;P :D
+    r"|[\)\]\(\[dDpP/\\|@}{]+[\-o\*']?[:;=8]"  # (-:
+    r"|<3+|\^_*\^|-_+-|o_O|O_o)"  # <3 ^_^ -_- o_O
+)
 _PATTERN = re.compile(
     rf"""
     (?P<url>https?://\S+|www\.\S+)

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
+
+from tests.factories import TINY_TRAIN, write_demo_data, write_labelled_dir  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """One Prefect test server for the whole session (it takes seconds to start)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture(scope="session")
+def labelled_dir(tmp_path_factory) -> Path:
+    return write_labelled_dir(tmp_path_factory.mktemp("labelled"))
+
+
+@pytest.fixture(scope="session")
+def tiny_model(labelled_dir, tmp_path_factory) -> Path:
+    """A small model trained once per session on the labelled factory data."""
+    from sentiment_model.train import TrainConfig, train
+
+    out = tmp_path_factory.mktemp("model") / "m"
+    return train(TrainConfig(data=labelled_dir, out=out, seed=3, **TINY_TRAIN))
+
+
+@pytest.fixture
+def demo_data(tmp_path) -> Path:
+    return write_demo_data(tmp_path / "data")

@@ -1,0 +1,82 @@
+"""The command line, through Typer's runner, against real files."""
+
+import json
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from ingestion.ingest import ingest_source
+from ingestion.sources import demo_sources
+from sentiment.cli import app
+from sentiment.warehouse import Warehouse
+from tests.factories import write_demo_data
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def home(tmp_path, tiny_model):
+    data = write_demo_data(tmp_path / "data")
+    wh = Warehouse(tmp_path / "wh")
+    for spec in demo_sources(data):
+        ingest_source(spec, wh)
+    wh.models.mkdir()
+    shutil.copytree(tiny_model, wh.models / "v1")
+    wh.set_current_model(wh.models / "v1")
+    return wh.root
+
+
+def test_help_explains_every_command():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("demo", "ingest", "train", "evaluate", "predict", "score", "query", "datasets"):
+        assert command in result.output
+
+
+def test_evaluate_json(tiny_model, labelled_dir):
+    test_file = str(labelled_dir / "test.parquet")
+    result = runner.invoke(app, ["evaluate", "--model", str(tiny_model), "--data", test_file, "--json"])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout.strip().splitlines()[-1])
+    assert set(metrics) == {"accuracy", "macro_f1", "macro_recall", "n"} and metrics["n"] == 60
+
+
+def test_predict_uses_the_current_model(home):
+    result = runner.invoke(app, ["predict", "--home", str(home), "--json", "love great thanks", "hate awful"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.strip().splitlines()]
+    assert [r["label"] for r in rows] == ["positive", "negative"]
+
+
+def test_score_then_query_in_every_format(home):
+    scored = runner.invoke(app, ["score", "--home", str(home), "--from", "2015-02-17", "--to", "2015-02-20",
+                                 "--json", "--runner=FnApiRunner"])
+    assert scored.exit_code == 0, scored.output
+    summary = json.loads(scored.stdout.strip().splitlines()[-1])
+    assert summary["counters"]["documents_scored"] == 71
+
+    sql = "SELECT source, sum(documents) AS n FROM daily_sentiment GROUP BY source ORDER BY source"
+    as_json = runner.invoke(app, ["query", sql, "--home", str(home), "--format", "json"])
+    assert json.loads(as_json.stdout) == [{"source": "reddit_worldnews", "n": 11}, {"source": "twitter", "n": 60}]
+    as_csv = runner.invoke(app, ["query", sql, "--home", str(home), "--format", "csv"])
+    assert as_csv.stdout.splitlines() == ["source,n", "reddit_worldnews,11", "twitter,60"]
+    as_table = runner.invoke(app, ["query", sql, "--home", str(home)])
+    assert "reddit_worldnews" in as_table.stdout and "60" in as_table.stdout
+
+
+def test_query_of_an_unknown_table_names_the_tables_there_are(home):
+    result = runner.invoke(app, ["query", "SELECT * FROM nope", "--home", str(home)])
+    assert result.exit_code == 2
+    assert "documents" in result.output and "quarantine" in result.output
+
+
+def test_train_dry_run(labelled_dir, tmp_path):
+    result = runner.invoke(app, ["train", "--data", str(labelled_dir), "--out", str(tmp_path / "m"), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "m" / "weights.pt").is_file()
+
+
+def test_train_bad_data_dir_is_a_clear_error(tmp_path):
+    result = runner.invoke(app, ["train", "--data", str(tmp_path), "--out", str(tmp_path / "m")])
+    assert result.exit_code == 2 and "train.parquet" in result.output

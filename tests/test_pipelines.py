@@ -1,0 +1,146 @@
+"""Each Beam transform through TestPipeline + assert_that, on the in-process runner."""
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import apache_beam as beam
+import pyarrow.parquet as pq
+import pytest
+import torch
+from apache_beam.testing.util import assert_that, equal_to, is_not_empty
+
+from ingestion.ingest import ingest_source
+from ingestion.sources import demo_sources
+from pipelines.aggregate import DailySentiment, daily_schema
+from pipelines.encode import DocKey, EncodeDocuments
+from pipelines.infer import Infer, token_count
+from pipelines.read import ReadRawDocuments, raw_files
+from pipelines.rows import ToScoredRows, scored_schema
+from pipelines.write import WritePartitions
+from sentiment.warehouse import Warehouse
+from sentiment_model import checkpoint
+from sentiment_model.predict import Predictor
+from tests.factories import beam_test_pipeline, write_demo_data
+
+LABELS = ["negative", "neutral", "positive"]
+
+
+@pytest.fixture
+def warehouse(tmp_path) -> Warehouse:
+    data = write_demo_data(tmp_path / "data")
+    wh = Warehouse(tmp_path / "wh")
+    for spec in demo_sources(data):
+        ingest_source(spec, wh)
+    return wh
+
+
+def test_raw_files_prunes_by_date_and_source(warehouse):
+    every = raw_files(str(warehouse.raw), date(2015, 2, 17), date(2015, 2, 19))
+    assert len(every) == 6
+    one_day = raw_files(str(warehouse.raw), date(2015, 2, 18), date(2015, 2, 18), ["twitter"])
+    assert len(one_day) == 1 and "source=twitter/date=2015-02-18" in one_day[0]
+    assert raw_files(str(warehouse.raw), date(2016, 1, 1), date(2016, 1, 2)) == []
+
+
+def test_read_raw_documents(warehouse):
+    files = raw_files(str(warehouse.raw), date(2015, 2, 18), date(2015, 2, 18), ["reddit_worldnews"])
+    with beam_test_pipeline() as p:
+        ids = p | ReadRawDocuments(files) | beam.Map(lambda r: r["doc_id"])
+        # 4 headlines that day, one of them blank and quarantined
+        assert_that(ids, equal_to([f"reddit_worldnews:2015-02-18_0{i}" for i in (1, 3, 4)]))
+
+
+def test_encode_documents_truncates_and_keeps_keys(tiny_model):
+    max_tokens = checkpoint.read_meta(tiny_model)["max_tokens"]
+    row = {"doc_id": "s:1", "source": "s", "lang": "en", "published_at": datetime(2015, 2, 17, 23, tzinfo=UTC)}
+    long_row = {**row, "doc_id": "s:2", "text": "love " * (max_tokens + 5)}
+    with beam_test_pipeline() as p:
+        encoded = p | beam.Create([{**row, "text": "love it"}, long_row]) | EncodeDocuments(str(tiny_model))
+        summary = encoded | beam.MapTuple(lambda key, ids: (key.doc_id, key.date, key.truncated, len(ids)))
+        assert_that(summary, equal_to([("s:1", "2015-02-17", False, 2), ("s:2", "2015-02-17", True, max_tokens)]))
+
+
+def test_infer_matches_the_model_outside_beam(tiny_model):
+    texts = ["love great thanks", "hate awful worst delayed", "gate schedule tomorrow"]
+    expected = Predictor.load(tiny_model).probabilities(texts)
+    bundle = checkpoint.load(tiny_model)
+    inputs = [(i, torch.tensor(bundle.vocab.encode(t.split()))) for i, t in enumerate(texts)]
+
+    def close_to_expected(results):
+        assert len(results) == 3
+        for key, result in results:
+            assert torch.allclose(torch.as_tensor(result.inference), expected[key], atol=1e-5)
+
+    with beam_test_pipeline() as p:
+        results = p | beam.Create(inputs) | Infer(Path(tiny_model), max_batch_tokens=5)
+        assert_that(results, close_to_expected)
+
+
+def test_token_count_for_keyed_and_plain_elements():
+    ids = torch.tensor([3, 4, 5])
+    assert token_count(ids) == 3 and token_count(("k", ids)) == 3
+
+
+def _result(probs):
+    from apache_beam.ml.inference.base import PredictionResult
+
+    return PredictionResult(None, probs)
+
+
+def test_to_scored_rows():
+    key = DocKey("s:1", "s", "2015-02-17", "en", False)
+    with beam_test_pipeline() as p:
+        rows = p | beam.Create([(key, _result([0.7, 0.2, 0.1]))]) | ToScoredRows(LABELS, "v1")
+        expected = {
+            "doc_id": "s:1", "date": "2015-02-17", "source": "s", "lang": "en", "label": "negative",
+            "p_negative": 0.7, "p_neutral": 0.2, "p_positive": 0.1, "score": pytest.approx(-0.6),
+            "truncated": False, "model_version": "v1",
+        }
+        assert_that(rows, equal_to([expected]))
+
+
+def _scored(doc_id, source, label, score, day="2015-02-17"):
+    return {"doc_id": doc_id, "date": day, "source": source, "lang": "en", "label": label, "score": score,
+            "model_version": "v1"}
+
+
+def test_daily_sentiment_counts_shares_and_interval():
+    rows = [
+        _scored("1", "a", "positive", 0.8), _scored("2", "a", "negative", -0.6), _scored("3", "a", "positive", 0.4),
+        _scored("4", "b", "neutral", 0.0),
+    ]
+    with beam_test_pipeline() as p:
+        daily = p | beam.Create(rows) | DailySentiment(LABELS)
+
+        def check(out):
+            by_source = {r["source"]: r for r in out}
+            a, b = by_source["a"], by_source["b"]
+            assert (a["documents"], a["n_positive"], a["n_negative"], a["n_neutral"]) == (3, 2, 1, 0)
+            assert a["share_positive"] == pytest.approx(2 / 3)
+            assert a["mean_score"] == pytest.approx(0.2)
+            assert a["std_score"] == pytest.approx(0.7211102, rel=1e-6)  # sample std of 0.8, -0.6, 0.4
+            assert a["ci95_low"] < 0.2 < a["ci95_high"]
+            assert b["documents"] == 1 and b["std_score"] is None and b["mean_score"] == 0.0
+
+        assert_that(daily, check)
+
+
+def test_write_partitions_replaces_each_partition(tmp_path):
+    schema = scored_schema(LABELS)
+    row = {"lang": "en", "p_negative": 0.1, "p_neutral": 0.1, "p_positive": 0.8, "score": 0.7,
+           "truncated": False, "model_version": "v1", "label": "positive"}
+    rows = [{**row, "doc_id": f"d{i}", "date": f"2015-02-1{7 + i % 2}", "source": "s"} for i in range(5)]
+    for _ in range(2):  # a re-run replaces, never appends
+        with beam_test_pipeline() as p:
+            written = p | beam.Create(rows) | WritePartitions(str(tmp_path), ("date", "source"), schema, ["doc_id"])
+            assert_that(written | beam.Map(lambda w: w["rows"]), equal_to([3, 2]))
+    table = pq.read_table(tmp_path / "date=2015-02-17" / "source=s" / "part-0.parquet")
+    assert table.column("doc_id").to_pylist() == ["d0", "d2", "d4"]
+    assert "date" not in table.column_names  # partition values live in the path
+    assert daily_schema(LABELS).field("ci95_low").type == "double"
+
+
+def test_read_pipeline_is_not_empty(warehouse):
+    files = raw_files(str(warehouse.raw), date(2015, 2, 17), date(2015, 2, 19))
+    with beam_test_pipeline() as p:
+        assert_that(p | ReadRawDocuments(files), is_not_empty())

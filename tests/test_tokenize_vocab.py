@@ -1,0 +1,42 @@
+import pytest
+
+from sentiment_model.tokenize import NUMBER_TOKEN, URL_TOKEN, USER_TOKEN, tokenize
+from sentiment_model.vocab import PAD_ID, UNK_ID, Vocab
+
+
+def test_seed_sentence():
+    assert tokenize("This movie is fantastic and I love it!") == [
+        "this", "movie", "is", "fantastic", "and", "i", "love", "it", "!",
+    ]
+
+
+def test_social_text():
+    tokens = tokenize("@united I can't believe it, soooo bad :( #fail http://t.co/x 3.5%")
+    assert tokens == [
+        USER_TOKEN, "i", "ca", "n't", "believe", "it", ",", "sooo", "bad", ":(", "#fail", URL_TOKEN, NUMBER_TOKEN,
+    ]
+
+
+def test_negation_emoji_cjk_entities():
+    assert tokenize("don't") == ["do", "n't"]
+    assert tokenize("I ❤️ it &amp; 😀😀") == ["i", "❤", "it", "&", "😀", "😀"]
+    assert tokenize("日本語 ok") == ["日", "本", "語", "ok"]
+
+
+def test_vocab_round_trip(tmp_path):
+    docs = [tokenize("good good bad"), tokenize("good meh")]
+    vocab = Vocab.build(docs, min_freq=1, max_size=10)
+    assert vocab.itos[:3] == ["<pad>", "<unk>", "good"]  # most frequent first
+    ids = vocab.encode(["good", "bad", "never-seen"])
+    assert ids[-1] == UNK_ID and PAD_ID not in ids
+    assert vocab.decode(ids[:2]) == ["good", "bad"]
+    vocab.save(tmp_path / "vocab.json")
+    assert Vocab.load(tmp_path / "vocab.json").itos == vocab.itos
+
+
+def test_vocab_min_freq_and_max_size():
+    docs = [["a", "a", "a", "b", "b", "c"]]
+    assert Vocab.build(docs, min_freq=2).itos == ["<pad>", "<unk>", "a", "b"]
+    assert Vocab.build(docs, min_freq=1, max_size=3).itos == ["<pad>", "<unk>", "a"]
+    with pytest.raises(ValueError, match="min_freq"):
+        Vocab.build(docs, min_freq=0)
