@@ -1,4 +1,8 @@
-"""The daily_sentiment table: date x source x lang -> counts, shares and score statistics."""
+"""Sentiment tables: counts, shares and score statistics per group.
+
+daily_sentiment:        date x source x lang
+daily_topic_sentiment:  date x source x lang x topic (one row per topic a document has)
+"""
 
 from __future__ import annotations
 
@@ -7,18 +11,19 @@ import math
 import apache_beam as beam
 import pyarrow as pa
 
+DAILY_KEYS = ("date", "source", "lang")
+TOPIC_KEYS = ("date", "source", "lang", "topic")
 
-def daily_schema(labels: list[str]) -> pa.Schema:
+
+def table_schema(labels: list[str], keys: tuple[str, ...]) -> pa.Schema:
     return pa.schema(
         [
-            ("date", pa.string()),
-            ("source", pa.string()),
-            ("lang", pa.string()),
+            *[(k, pa.string()) for k in keys],
             ("documents", pa.int64()),
             *[(f"n_{label}", pa.int64()) for label in labels],
             *[(f"share_{label}", pa.float64()) for label in labels],
             ("mean_score", pa.float64()),
-            ("std_score", pa.float64()),
+            ("std_score", pa.float64()),  # sample standard deviation
             ("ci95_low", pa.float64()),  # normal-approximation 95% interval of the mean score
             ("ci95_high", pa.float64()),
             ("model_version", pa.string()),
@@ -26,8 +31,16 @@ def daily_schema(labels: list[str]) -> pa.Schema:
     )
 
 
+def daily_schema(labels: list[str]) -> pa.Schema:
+    return table_schema(labels, DAILY_KEYS)
+
+
+def topic_schema(labels: list[str]) -> pa.Schema:
+    return table_schema(labels, TOPIC_KEYS)
+
+
 class SentimentStats(beam.CombineFn):
-    """Counts per label and the running sums of score: [n, per-label counts, sum, sum of squares, scored]."""
+    """Accumulator: [documents, per-label counts, sum of score, sum of squares, scored, versions]."""
 
     def __init__(self, labels: list[str]):
         self.labels = labels
@@ -74,17 +87,39 @@ class SentimentStats(beam.CombineFn):
         }
 
 
-class DailySentiment(beam.PTransform):
+def _topic_rows(row: dict):
+    for topic in row.get("topics") or ():
+        yield {**row, "topic": topic}
+
+
+class AggregateSentiment(beam.PTransform):
+    """Scored rows -> one row per group of `keys`; with per_topic, a row per (group, topic)."""
+
+    def __init__(self, labels: list[str], keys: tuple[str, ...] = DAILY_KEYS, per_topic: bool = False):
+        super().__init__()
+        self.labels, self.keys, self.per_topic = labels, keys, per_topic
+
+    def expand(self, scored):
+        keys = self.keys
+        if self.per_topic:
+            scored = scored | "OneRowPerTopic" >> beam.FlatMap(_topic_rows)
+        return (
+            scored
+            | "KeyByGroup" >> beam.Map(lambda r: (tuple(r[k] for k in keys), r))
+            | "Combine" >> beam.CombinePerKey(SentimentStats(self.labels))
+            | "ToRow" >> beam.MapTuple(lambda k, stats: {**dict(zip(keys, k, strict=True)), **stats})
+        )
+
+
+class DailySentiment(AggregateSentiment):
     """Scored rows -> one daily_sentiment row per (date, source, lang)."""
 
     def __init__(self, labels: list[str]):
-        super().__init__()
-        self.labels = labels
+        super().__init__(labels, DAILY_KEYS)
 
-    def expand(self, scored):
-        return (
-            scored
-            | "KeyByDaySourceLang" >> beam.Map(lambda r: ((r["date"], r["source"], r["lang"]), r))
-            | "Combine" >> beam.CombinePerKey(SentimentStats(self.labels))
-            | "ToRow" >> beam.MapTuple(lambda k, stats: {"date": k[0], "source": k[1], "lang": k[2], **stats})
-        )
+
+class DailyTopicSentiment(AggregateSentiment):
+    """Scored rows -> one daily_topic_sentiment row per (date, source, lang, topic)."""
+
+    def __init__(self, labels: list[str]):
+        super().__init__(labels, TOPIC_KEYS, per_topic=True)

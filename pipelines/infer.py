@@ -8,9 +8,11 @@ from typing import Any
 
 import apache_beam as beam
 import torch
+from apache_beam.metrics import Metrics
 from apache_beam.ml.inference.base import KeyedModelHandler, PredictionResult, RunInference
 from apache_beam.ml.inference.pytorch_inference import PytorchModelHandlerTensor
 
+from pipelines.encode import NAMESPACE
 from sentiment_model import checkpoint
 from sentiment_model.data import pad_batch
 from sentiment_model.model import LSTMClassifier, ModelConfig
@@ -34,6 +36,10 @@ def padded_inference_fn(
         tokens, lengths = pad_batch([t.tolist() for t in batch])
         logits = model(tokens.to(device), lengths)
         probs = torch.softmax(logits, dim=-1).cpu().numpy()
+    Metrics.counter(NAMESPACE, "batches").inc()
+    Metrics.counter(NAMESPACE, "batched_documents").inc(len(batch))
+    Metrics.counter(NAMESPACE, "tokens").inc(int(lengths.sum()))
+    Metrics.counter(NAMESPACE, "padded_tokens").inc(int(tokens.numel()))
     return [PredictionResult(example, p, model_id) for example, p in zip(batch, probs, strict=True)]
 
 

@@ -40,3 +40,40 @@ class ReadRawDocuments(beam.PTransform):
             | "ListPartitions" >> beam.Create(self.files)
             | "ReadParquet" >> beam.io.ReadAllFromParquet(columns=RAW_COLUMNS)
         )
+
+
+_SCORED = re.compile(r"date=(\d{4}-\d{2}-\d{2})/source=([^/]+)/")
+
+
+def scored_files(scored_dir: str, days: list[str], exclude: list[tuple[str, str]]) -> list[str]:
+    """Scored partition files of `days`, except the (day, source) partitions in `exclude`."""
+    wanted, skip = set(days), set(exclude)
+    pattern = FileSystems.join(scored_dir, "date=*", "source=*", "*.parquet")
+    files = []
+    for meta in FileSystems.match([pattern])[0].metadata_list:
+        found = _SCORED.search(meta.path.replace("\\", "/"))
+        if found and found.group(1) in wanted and (found.group(1), found.group(2)) not in skip:
+            files.append(meta.path)
+    return sorted(files)
+
+
+def _with_partition_values(element):
+    path, row = element
+    found = _SCORED.search(path.replace("\\", "/"))
+    return {**row, "date": found.group(1), "source": found.group(2)}
+
+
+class ReadScoredPartitions(beam.PTransform):
+    """Scored rows of existing partition files, with `date` and `source` taken from their paths."""
+
+    def __init__(self, files: list[str]):
+        super().__init__()
+        self.files = files
+
+    def expand(self, pbegin):
+        return (
+            pbegin
+            | "ListPartitions" >> beam.Create(self.files)
+            | "ReadParquet" >> beam.io.ReadAllFromParquet(with_filename=True)
+            | "AddPartitionValues" >> beam.Map(_with_partition_values)
+        )

@@ -22,6 +22,8 @@ def scored_schema(labels: list[str]) -> pa.Schema:
             *[(f"p_{label}", pa.float64()) for label in labels],
             ("score", pa.float64()),  # P(positive) - P(negative); null without those classes
             ("truncated", pa.bool_()),
+            ("n_tokens", pa.int32()),  # tokens before truncation
+            ("topics", pa.list_(pa.string())),  # configured topics and hashtags found in the text
             ("model_version", pa.string()),
         ]
     )
@@ -48,6 +50,8 @@ class _ToRowFn(beam.DoFn):
             **{f"p_{label}": p for label, p in zip(self.labels, probs, strict=True)},
             "score": sentiment_score(self.labels, probs),
             "truncated": key.truncated,
+            "n_tokens": key.n_tokens,
+            "topics": list(key.topics),
             "model_version": self.model_version,
         }
 

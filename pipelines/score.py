@@ -1,4 +1,4 @@
-"""The scoring job: Read | Encode | RunInference | ToRows | Write scored + daily_sentiment.
+"""The scoring job: Read | Encode | RunInference | ToRows | Write scored, aggregates, manifests.
 
     python -m pipelines.score --home warehouse --from 2015-02-17 --to 2015-02-24 [beam options]
 
@@ -11,19 +11,22 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
 import apache_beam as beam
 from apache_beam.metrics.metric import MetricsFilter
-from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
 
-from pipelines.aggregate import DailySentiment, daily_schema
-from pipelines.encode import NAMESPACE, EncodeDocuments
+from pipelines.aggregate import DailySentiment, DailyTopicSentiment, daily_schema, topic_schema
+from pipelines.encode import NAMESPACE, SKIPPED, EncodeDocuments
 from pipelines.infer import Infer
-from pipelines.read import ReadRawDocuments, raw_files
+from pipelines.manifest import WriteManifests, input_fingerprints, manifest_path
+from pipelines.read import ReadRawDocuments, ReadScoredPartitions, raw_files, scored_files
 from pipelines.rows import ToScoredRows, scored_schema
+from pipelines.topics import Topics
 from pipelines.write import WritePartitions
 from sentiment.warehouse import Warehouse
 from sentiment_model import checkpoint
@@ -40,109 +43,172 @@ class ScoreJob:
     model_dir: Path | None = None  # None: the warehouse's current model
     sources: list[str] | None = None  # None: every source
     device: str = "CPU"  # "CPU" or "GPU" for Beam's PyTorch handler
-    max_batch_tokens: int = 8192  # RunInference batches hold at most this many tokens
+    max_batch_tokens: int = 8192  # RunInference batches hold about this many tokens
+    max_tokens: int | None = None  # cut texts to this many tokens; None: the model's own limit
+    topics_file: Path | None = None  # topic keyword/regex lists; None: <home>/topics.toml if present
+    torch_threads: int | None = None  # per worker; None: 1 with several worker processes, else torch's default
     beam_args: list[str] = field(default_factory=list)  # runner and pipeline options
 
     def __post_init__(self) -> None:
+        self.home = Path(self.home)
         if self.start > self.end:
             raise ValueError(f"--from {self.start} is after --to {self.end}")
+        if self.device not in ("CPU", "GPU"):
+            raise ValueError(f"device must be CPU or GPU, not {self.device!r}")
+        if self.max_batch_tokens < 1 or (self.max_tokens is not None and self.max_tokens < 1):
+            raise ValueError("max_batch_tokens and max_tokens must be positive")
 
 
 @dataclass
 class ScoreSummary:
     model_version: str
+    days: int
     files: int
     counters: dict
-    scored_partitions: int
-    aggregate_partitions: int
+    seconds: float
+    docs_per_s: float
+    mean_batch_size: float | None
+    padding_efficiency: float | None  # real tokens / padded tokens fed to the model
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
-def score_range(job: ScoreJob) -> ScoreSummary:
-    """Score every raw document dated job.start..job.end and (re)write their partitions."""
-    warehouse = Warehouse(Path(job.home))
-    model_dir = Path(job.model_dir) if job.model_dir else warehouse.current_model()
-    meta = checkpoint.read_meta(model_dir)
-    labels = list(meta["labels"])
-    files = raw_files(str(warehouse.raw), job.start, job.end, job.sources)
-    log.info("scoring %d raw partitions (%s..%s) with model %s", len(files), job.start, job.end, meta["version"])
+def resolve_model(warehouse: Warehouse, model_dir: Path | None) -> Path:
+    directory = Path(model_dir) if model_dir else warehouse.current_model()
+    if not directory.is_dir():
+        raise FileNotFoundError(f"model directory not found: {directory}")
+    checkpoint.check(directory)
+    return directory
+
+
+def pipeline_options(job: ScoreJob) -> PipelineOptions:
     options = PipelineOptions(job.beam_args)
     if not options.view_as(StandardOptions).runner:
         options.view_as(StandardOptions).runner = DEFAULT_RUNNER
+    return options
+
+
+def worker_threads(job: ScoreJob, options: PipelineOptions) -> int | None:
+    """One intra-op thread per worker process when there are several; else torch's default."""
+    if job.torch_threads:
+        return job.torch_threads
+    direct = options.view_as(DirectOptions)
+    return 1 if direct.direct_running_mode == "multi_processing" else None
+
+
+def score_range(job: ScoreJob) -> ScoreSummary:
+    """Score every raw document dated job.start..job.end and replace those days' outputs."""
+    started = time.perf_counter()
+    warehouse = Warehouse(job.home)
+    model_dir = resolve_model(warehouse, job.model_dir)
+    meta = checkpoint.read_meta(model_dir)
+    files = raw_files(str(warehouse.raw), job.start, job.end, job.sources)
+    fingerprints = input_fingerprints(files)
+    if not files:
+        log.warning("no raw documents from %s to %s%s: nothing to score", job.start, job.end,
+                    f" for sources {job.sources}" if job.sources else "")
+        return ScoreSummary(meta["version"], 0, 0, {}, 0.0, 0.0, None, None)
+    topics_file = job.topics_file or (warehouse.root / "topics.toml")
+    topics = Topics.load(topics_file if job.topics_file or topics_file.is_file() else None)
+    for day in fingerprints:  # an interrupted run must not leave a day marked complete
+        manifest_path(warehouse, day).unlink(missing_ok=True)
+    log.info("scoring %d raw partitions over %d days (%s..%s) with model %s",
+             len(files), len(fingerprints), job.start, job.end, meta["version"])
+    options = pipeline_options(job)
     pipeline = beam.Pipeline(options=options)
-    build(pipeline, files, warehouse, model_dir, labels, meta["version"], job)
+    build(pipeline, job, warehouse, model_dir, meta, files, fingerprints, topics, worker_threads(job, options))
     result = pipeline.run()
     result.wait_until_finish()
-    counters = _counters(result)
-    summary = ScoreSummary(
-        model_version=meta["version"],
-        files=len(files),
-        counters={k: v for k, v in counters.items() if not k.startswith("partitions_")},
-        scored_partitions=counters.get("partitions_scored", 0),
-        aggregate_partitions=counters.get("partitions_daily_sentiment", 0),
-    )
-    log.info("scoring done: %s", summary.counters)
-    return summary
+    return _summary(result, meta["version"], fingerprints, files, time.perf_counter() - started)
 
 
-def build(pipeline, files, warehouse: Warehouse, model_dir: Path, labels, version: str, job: ScoreJob):
-    scored = (
+def build(pipeline, job, warehouse, model_dir, meta, files, fingerprints, topics, threads) -> None:
+    labels, version = list(meta["labels"]), meta["version"]
+    encoded = (
         pipeline
         | "Read" >> ReadRawDocuments(files)
-        | "Encode" >> EncodeDocuments(str(model_dir))
+        | "Encode" >> EncodeDocuments(str(model_dir), job.max_tokens, topics, threads)
+    )
+    scored = (
+        encoded.encoded
         | "Infer" >> Infer(model_dir, job.device, job.max_batch_tokens)
         | "ToScoredRows" >> ToScoredRows(labels, version)
     )
-    written = scored | "WriteScored" >> WritePartitions(
-        str(warehouse.scored), ("date", "source"), scored_schema(labels), ["doc_id"]
+    owned = [(day, source) for day, info in fingerprints.items() for source in info["sources"]]
+    days = [(day,) for day in fingerprints]
+    scored_written = scored | "WriteScored" >> WritePartitions(
+        str(warehouse.scored), ("date", "source"), scored_schema(labels), ["doc_id"], owned
     )
+    # Sources not re-scored in this run still count in the days' aggregates.
+    others = scored_files(str(warehouse.scored), list(fingerprints), exclude=owned) if job.sources else []
+    everything = (scored, pipeline | "ReadOtherSources" >> ReadScoredPartitions(others)) | beam.Flatten()
     daily = (
-        scored
+        everything
         | "DailySentiment" >> DailySentiment(labels)
         | "WriteDaily" >> WritePartitions(
-            str(warehouse.aggregates / "daily_sentiment"), ("date",), daily_schema(labels), ["source", "lang"]
+            str(warehouse.aggregates / "daily_sentiment"), ("date",), daily_schema(labels), ["source", "lang"], days
         )
     )
-    written | "CountScored" >> _CountPartitions("partitions_scored")
-    daily | "CountDaily" >> _CountPartitions("partitions_daily_sentiment")
+    per_topic = (
+        everything
+        | "DailyTopicSentiment" >> DailyTopicSentiment(labels)
+        | "WriteTopics" >> WritePartitions(
+            str(warehouse.aggregates / "daily_topic_sentiment"), ("date",), topic_schema(labels),
+            ["source", "lang", "topic"], days,
+        )
+    )
+    parts = {"scored": scored_written, "skipped": encoded[SKIPPED], "daily": daily, "topics": per_topic}
+    parts | "WriteManifests" >> WriteManifests(str(warehouse.root), version, fingerprints)
 
 
-class _CountPartitions(beam.PTransform):
-    def __init__(self, name: str):
-        super().__init__()
-        self.name = name
-
-    def expand(self, written):
-        counter = beam.metrics.Metrics.counter(NAMESPACE, self.name)
-        return written | beam.Map(lambda _: counter.inc())
-
-
-def _counters(result) -> dict:
+def _summary(result, version: str, fingerprints: dict, files: list[str], seconds: float) -> ScoreSummary:
     query = result.metrics().query(MetricsFilter().with_namespace(NAMESPACE))
-    totals: dict[str, int] = {}
+    counters: dict[str, int] = {}
     for counter in query["counters"]:
         value = counter.committed if counter.committed is not None else counter.attempted
-        totals[counter.key.metric.name] = totals.get(counter.key.metric.name, 0) + (value or 0)
-    return dict(sorted(totals.items()))
+        counters[counter.key.metric.name] = counters.get(counter.key.metric.name, 0) + (value or 0)
+    counters = dict(sorted(counters.items()))
+    counters.setdefault("documents_scored", 0)
+    counters["documents_skipped"] = sum(v for k, v in counters.items() if k.startswith("documents_skipped_"))
+    batches = counters.get("batches", 0)
+    summary = ScoreSummary(
+        model_version=version,
+        days=len(fingerprints),
+        files=len(files),
+        counters=counters,
+        seconds=round(seconds, 2),
+        docs_per_s=round(counters.get("documents_read", 0) / seconds, 1) if seconds else 0.0,
+        mean_batch_size=round(counters.get("batched_documents", 0) / batches, 1) if batches else None,
+        padding_efficiency=(
+            round(counters["tokens"] / counters["padded_tokens"], 3) if counters.get("padded_tokens") else None
+        ),
+    )
+    log.info("scoring done in %.1f s: %s", seconds, counters)
+    return summary
 
 
 def parse_args(argv: list[str] | None = None) -> tuple[ScoreJob, bool]:
-    parser = argparse.ArgumentParser(description="Score raw documents and write sentiment tables.")
+    parser = argparse.ArgumentParser(
+        description="Score raw documents of a date range and write scored/, aggregates/ and manifests/. "
+        "Unknown flags are Beam pipeline options (e.g. --runner=PortableRunner --job_endpoint=...)."
+    )
     parser.add_argument("--home", type=Path, default=Path("warehouse"), help="the warehouse directory")
-    parser.add_argument("--from", dest="start", type=date.fromisoformat, required=True)
-    parser.add_argument("--to", dest="end", type=date.fromisoformat, required=True)
-    parser.add_argument("--model", type=Path, default=None, help="model directory (default: current)")
+    parser.add_argument("--from", dest="start", type=date.fromisoformat, required=True, help="first day, YYYY-MM-DD")
+    parser.add_argument("--to", dest="end", type=date.fromisoformat, required=True, help="last day, YYYY-MM-DD")
+    parser.add_argument("--model", type=Path, default=None, help="model directory (default: models/current)")
     parser.add_argument("--source", action="append", dest="sources", help="only this source (repeatable)")
-    parser.add_argument("--device", default="CPU", choices=["CPU", "GPU"])
-    parser.add_argument("--max-batch-tokens", type=int, default=8192)
+    parser.add_argument("--device", default="CPU", choices=["CPU", "GPU"], help="where RunInference runs")
+    parser.add_argument("--max-batch-tokens", type=int, default=8192, help="tokens per inference batch")
+    parser.add_argument("--max-tokens", type=int, default=None, help="cut texts to this many tokens")
+    parser.add_argument("--topics", type=Path, default=None, help="topics TOML (default: <home>/topics.toml)")
+    parser.add_argument("--torch-threads", type=int, default=None, help="intra-op threads per worker")
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     known, beam_args = parser.parse_known_args(argv)
     job = ScoreJob(
-        home=known.home, start=known.start, end=known.end, model_dir=known.model,
-        sources=known.sources, device=known.device, max_batch_tokens=known.max_batch_tokens,
-        beam_args=beam_args,
+        home=known.home, start=known.start, end=known.end, model_dir=known.model, sources=known.sources,
+        device=known.device, max_batch_tokens=known.max_batch_tokens, max_tokens=known.max_tokens,
+        topics_file=known.topics, torch_threads=known.torch_threads, beam_args=beam_args,
     )
     return job, known.json
 
@@ -150,8 +216,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[ScoreJob, bool]:
 def run(argv: list[str] | None = None) -> ScoreSummary:
     job, as_json = parse_args(argv)
     summary = score_range(job)
-    if as_json:
-        print(json.dumps(summary.as_dict()))
+    print(json.dumps(summary.as_dict()) if as_json else json.dumps(summary.as_dict(), indent=2))
     return summary
 
 

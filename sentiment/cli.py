@@ -183,14 +183,21 @@ def score(
     ctx: typer.Context,
     start: str = typer.Option(..., "--from", help="First day, YYYY-MM-DD."),
     end: str = typer.Option(..., "--to", help="Last day, YYYY-MM-DD."),
-    model: Path = typer.Option(None, help="Model directory (default: current)."),
-    source: list[str] = typer.Option(None, help="Only this source (repeatable)."),
+    model: Path = typer.Option(None, help="Model directory (default: models/current)."),
+    source: list[str] = typer.Option(None, help="Only this source (repeatable); the days' aggregates stay whole."),
+    device: str = typer.Option("CPU", help="CPU or GPU, where RunInference runs."),
+    max_batch_tokens: int = typer.Option(8192, help="Tokens per inference batch."),
+    max_tokens: int = typer.Option(None, help="Cut texts to this many tokens (default: the model's limit)."),
+    topics: Path = typer.Option(None, help="Topics TOML (default: <home>/topics.toml when present)."),
+    torch_threads: int = typer.Option(None, help="Torch intra-op threads per worker."),
     home: Path = HomeOption,
-    json_out: bool = typer.Option(False, "--json"),
+    json_out: bool = typer.Option(False, "--json", help="Print the summary as one JSON object."),
 ):
-    """Score raw documents of a date range with Beam; extra arguments are Beam pipeline options.
+    """Score the raw documents of a date range with Beam and replace those days' outputs.
 
-    Example: sentiment score --from 2015-02-17 --to 2015-02-24 --runner=FnApiRunner
+    Writes scored/, aggregates/daily_sentiment, aggregates/daily_topic_sentiment and one
+    manifest per day. Extra arguments are Beam pipeline options, e.g.
+    --runner=PortableRunner --job_endpoint=localhost:8099 --environment_type=LOOPBACK
     """
     from pipelines.score import ScoreJob, score_range
 
@@ -198,7 +205,8 @@ def score(
     try:
         job = ScoreJob(
             home=settings.home, start=date.fromisoformat(start), end=date.fromisoformat(end),
-            model_dir=model, sources=source or None, beam_args=list(ctx.args),
+            model_dir=model, sources=source or None, device=device, max_batch_tokens=max_batch_tokens,
+            max_tokens=max_tokens, topics_file=topics, torch_threads=torch_threads, beam_args=list(ctx.args),
         )
         summary = score_range(job)
     except (ValueError, FileNotFoundError) as err:
@@ -208,7 +216,9 @@ def score(
 
 @app.command()
 def query(
-    sql: str = typer.Argument(..., help="SQL over the views documents, quarantine, scored, daily_sentiment."),
+    sql: str = typer.Argument(
+        ..., help="SQL over the views documents, quarantine, scored, daily_sentiment, daily_topic_sentiment."
+    ),
     format: Format = typer.Option(Format.table, "--format", help="Output format."),
     home: Path = HomeOption,
 ):

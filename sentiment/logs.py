@@ -1,8 +1,8 @@
 """One logging set-up for the whole process, so that each line is printed once.
 
-`import apache_beam` installs a handler on the root logger; Prefect has its own
-console handler on the `prefect` loggers. We keep a single root handler and let
-Prefect's loggers print through their own handler only.
+`import apache_beam` may install a handler on the root logger (logging.basicConfig
+through an import-time warning). We keep exactly one console handler, on the root
+logger; Prefect's flow and task loggers propagate to it.
 """
 
 from __future__ import annotations
@@ -26,8 +26,6 @@ def configure_logging(level: int | str | None = None) -> None:
     handler.setFormatter(logging.Formatter(FORMAT, datefmt="%H:%M:%S"))
     root.addHandler(handler)
     root.setLevel(level)
-    # Prefect's loggers have their own console handler: don't print their lines twice.
-    logging.getLogger("prefect").propagate = False
     # Beam is chatty at INFO about bundles and workers.
     for name in ("apache_beam", "absl", "httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)

@@ -18,6 +18,7 @@ def table_globs(warehouse: Warehouse) -> dict[str, Path]:
         "quarantine": warehouse.quarantine / "source=*" / "*.parquet",
         "scored": warehouse.scored / "date=*" / "source=*" / "*.parquet",
         "daily_sentiment": warehouse.aggregates / "daily_sentiment" / "date=*" / "*.parquet",
+        "daily_topic_sentiment": warehouse.aggregates / "daily_topic_sentiment" / "date=*" / "*.parquet",
     }
 
 

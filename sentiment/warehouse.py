@@ -4,7 +4,8 @@
     quarantine/source=<name>/<input-key>.parquet            records not ingested, with a reason
     models/<version>/ and models/current                    checkpoints and the current pointer
     scored/date=<d>/source=<s>/part-0.parquet               one row per scored document
-    aggregates/<table>/date=<d>/part-0.parquet              e.g. daily_sentiment
+    aggregates/<table>/date=<d>/part-0.parquet              daily_sentiment, daily_topic_sentiment
+    manifests/score/date=<d>.json                           what scored a day, from which input
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ class Warehouse:
     @property
     def aggregates(self) -> Path:
         return self.root / "aggregates"
+
+    @property
+    def manifests(self) -> Path:
+        return self.root / "manifests"
 
     @property
     def reports(self) -> Path:
@@ -89,6 +94,14 @@ def write_partition(table: pa.Table, directory: Path) -> Path:
     if retired is not None:
         shutil.rmtree(retired)
     return directory / PART_FILE
+
+
+def write_text_atomic(text: str, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
+    tmp.write_text(text)
+    os.replace(tmp, path)
+    return path
 
 
 def write_file_atomic(table: pa.Table, path: Path) -> Path:

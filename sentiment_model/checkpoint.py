@@ -87,3 +87,27 @@ def new_version(model: LSTMClassifier) -> str:
         digest.update(name.encode())
         digest.update(tensor.detach().cpu().numpy().tobytes())
     return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{digest.hexdigest()[:8]}"
+
+
+def check(directory: Path) -> None:
+    """Raise a clear error when the weights, config, vocabulary and labels do not fit together."""
+    directory = Path(directory)
+    meta = read_meta(directory)
+    for name in (WEIGHTS, VOCAB):
+        if not (directory / name).is_file():
+            raise FileNotFoundError(f"{directory} lacks {name}: the model directory is incomplete")
+    config = ModelConfig(**meta["model_config"])
+    state = torch.load(directory / WEIGHTS, map_location="cpu", weights_only=True)
+    vocab_size = len(Vocab.load(directory / VOCAB))
+    rows = state["embedding.weight"].shape[0]
+    classes = state["head.weight"].shape[0]
+    if not vocab_size == config.vocab_size == rows:
+        raise ValueError(
+            f"{directory}: vocabulary has {vocab_size} tokens, config says {config.vocab_size}, "
+            f"weights have {rows} embedding rows; the files come from different models: retrain or restore them"
+        )
+    if not len(meta["labels"]) == config.num_classes == classes:
+        raise ValueError(
+            f"{directory}: {len(meta['labels'])} labels {meta['labels']}, config says {config.num_classes} "
+            f"classes, weights have {classes} outputs; the files come from different models"
+        )

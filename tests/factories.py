@@ -91,4 +91,4 @@ def beam_test_pipeline():
     """Beam's TestPipeline on the in-process FnApiRunner (never a Prism download)."""
     from apache_beam.testing.test_pipeline import TestPipeline
 
-    return TestPipeline(runner="FnApiRunner")
+    return TestPipeline(runner="FnApiRunner", argv=[])

@@ -11,11 +11,12 @@ from apache_beam.testing.util import assert_that, equal_to, is_not_empty
 
 from ingestion.ingest import ingest_source
 from ingestion.sources import demo_sources
-from pipelines.aggregate import DailySentiment, daily_schema
+from pipelines.aggregate import DailySentiment, DailyTopicSentiment, daily_schema
 from pipelines.encode import DocKey, EncodeDocuments
 from pipelines.infer import Infer, token_count
 from pipelines.read import ReadRawDocuments, raw_files
 from pipelines.rows import ToScoredRows, scored_schema
+from pipelines.topics import Topics
 from pipelines.write import WritePartitions
 from sentiment.warehouse import Warehouse
 from sentiment_model import checkpoint
@@ -50,14 +51,34 @@ def test_read_raw_documents(warehouse):
         assert_that(ids, equal_to([f"reddit_worldnews:2015-02-18_0{i}" for i in (1, 3, 4)]))
 
 
-def test_encode_documents_truncates_and_keeps_keys(tiny_model):
+def test_encode_documents_truncates_skips_and_finds_topics(tiny_model):
     max_tokens = checkpoint.read_meta(tiny_model)["max_tokens"]
     row = {"doc_id": "s:1", "source": "s", "lang": "en", "published_at": datetime(2015, 2, 17, 23, tzinfo=UTC)}
-    long_row = {**row, "doc_id": "s:2", "text": "love " * (max_tokens + 5)}
+    rows = [
+        {**row, "text": "love it #Win"},
+        {**row, "doc_id": "s:2", "text": "love " * (max_tokens + 5)},
+        {**row, "doc_id": "s:3", "text": "   "},
+        {**row, "doc_id": "s:4", "text": None},
+    ]
     with beam_test_pipeline() as p:
-        encoded = p | beam.Create([{**row, "text": "love it"}, long_row]) | EncodeDocuments(str(tiny_model))
-        summary = encoded | beam.MapTuple(lambda key, ids: (key.doc_id, key.date, key.truncated, len(ids)))
-        assert_that(summary, equal_to([("s:1", "2015-02-17", False, 2), ("s:2", "2015-02-17", True, max_tokens)]))
+        out = p | beam.Create(rows) | EncodeDocuments(str(tiny_model), topics=Topics())
+        summary = out.encoded | beam.MapTuple(lambda k, ids: (k.doc_id, k.date, k.truncated, len(ids), k.topics))
+        assert_that(summary, equal_to([
+            ("s:1", "2015-02-17", False, 3, ("#win",)),
+            ("s:2", "2015-02-17", True, max_tokens, ()),
+        ]), label="encoded")
+        skipped = out.skipped | beam.Map(lambda r: (r["doc_id"], r["date"], r["reason"]))
+        assert_that(skipped, equal_to([("s:3", "2015-02-17", "empty_text"), ("s:4", "2015-02-17", "empty_text")]),
+                    label="skipped")
+
+
+def test_encode_token_limit_can_be_set_per_run(tiny_model):
+    row = {"doc_id": "s:1", "source": "s", "lang": "en", "published_at": datetime(2015, 2, 17, tzinfo=UTC),
+           "text": "one two three four five"}
+    with beam_test_pipeline() as p:
+        out = p | beam.Create([row]) | EncodeDocuments(str(tiny_model), max_tokens=2)
+        assert_that(out.encoded | beam.MapTuple(lambda k, ids: (k.truncated, k.n_tokens, len(ids))),
+                    equal_to([(True, 5, 2)]))
 
 
 def test_infer_matches_the_model_outside_beam(tiny_model):
@@ -88,20 +109,20 @@ def _result(probs):
 
 
 def test_to_scored_rows():
-    key = DocKey("s:1", "s", "2015-02-17", "en", False)
+    key = DocKey("s:1", "s", "2015-02-17", "en", False, 4, ("#win", "acme"))
     with beam_test_pipeline() as p:
         rows = p | beam.Create([(key, _result([0.7, 0.2, 0.1]))]) | ToScoredRows(LABELS, "v1")
         expected = {
             "doc_id": "s:1", "date": "2015-02-17", "source": "s", "lang": "en", "label": "negative",
             "p_negative": 0.7, "p_neutral": 0.2, "p_positive": 0.1, "score": pytest.approx(-0.6),
-            "truncated": False, "model_version": "v1",
+            "truncated": False, "n_tokens": 4, "topics": ["#win", "acme"], "model_version": "v1",
         }
         assert_that(rows, equal_to([expected]))
 
 
-def _scored(doc_id, source, label, score, day="2015-02-17"):
+def _scored(doc_id, source, label, score, day="2015-02-17", topics=()):
     return {"doc_id": doc_id, "date": day, "source": source, "lang": "en", "label": label, "score": score,
-            "model_version": "v1"}
+            "topics": list(topics), "model_version": "v1"}
 
 
 def test_daily_sentiment_counts_shares_and_interval():
@@ -125,15 +146,36 @@ def test_daily_sentiment_counts_shares_and_interval():
         assert_that(daily, check)
 
 
+def test_daily_topic_sentiment_has_a_row_per_topic():
+    rows = [
+        _scored("1", "a", "positive", 0.8, topics=["acme", "#win"]),
+        _scored("2", "a", "negative", -0.6, topics=["acme"]),
+        _scored("3", "a", "neutral", 0.0),
+    ]
+    with beam_test_pipeline() as p:
+        out = p | beam.Create(rows) | DailyTopicSentiment(LABELS)
+        assert_that(
+            out | beam.Map(lambda r: (r["topic"], r["documents"], r["n_positive"], round(r["mean_score"], 6))),
+            equal_to([("acme", 2, 1, 0.1), ("#win", 1, 1, 0.8)]),
+        )
+
+
 def test_write_partitions_replaces_each_partition(tmp_path):
     schema = scored_schema(LABELS)
     row = {"lang": "en", "p_negative": 0.1, "p_neutral": 0.1, "p_positive": 0.8, "score": 0.7,
            "truncated": False, "model_version": "v1", "label": "positive"}
+    row["n_tokens"], row["topics"] = 3, []
     rows = [{**row, "doc_id": f"d{i}", "date": f"2015-02-1{7 + i % 2}", "source": "s"} for i in range(5)]
+    (tmp_path / "date=2015-02-19" / "source=s").mkdir(parents=True)  # stale: owned by the run, gets no rows
+    owned = [("2015-02-17", "s"), ("2015-02-18", "s"), ("2015-02-19", "s")]
     for _ in range(2):  # a re-run replaces, never appends
         with beam_test_pipeline() as p:
-            written = p | beam.Create(rows) | WritePartitions(str(tmp_path), ("date", "source"), schema, ["doc_id"])
-            assert_that(written | beam.Map(lambda w: w["rows"]), equal_to([3, 2]))
+            written = p | beam.Create(rows) | WritePartitions(
+                str(tmp_path), ("date", "source"), schema, ["doc_id"], owned
+            )
+            assert_that(written | beam.Map(lambda w: (w["date"], w["rows"])),
+                        equal_to([("2015-02-17", 3), ("2015-02-18", 2)]))
+    assert not (tmp_path / "date=2015-02-19").joinpath("source=s").exists()
     table = pq.read_table(tmp_path / "date=2015-02-17" / "source=s" / "part-0.parquet")
     assert table.column("doc_id").to_pylist() == ["d0", "d2", "d4"]
     assert "date" not in table.column_names  # partition values live in the path

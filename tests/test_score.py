@@ -40,7 +40,9 @@ def test_score_range_scores_every_document_and_aggregates_agree(warehouse):
         warehouse, "SELECT count(*) AS n FROM documents WHERE date BETWEEN '2015-02-17' AND '2015-02-19'"
     )["n"][0]
     assert summary.counters["documents_read"] == summary.counters["documents_scored"] == documents == 65
-    assert summary.scored_partitions == 6 and summary.aggregate_partitions == 3
+    assert summary.days == 3 and summary.files == 6 and summary.counters["documents_skipped"] == 0
+    assert summary.counters["batches"] >= 1 and summary.mean_batch_size > 1
+    assert 0 < summary.padding_efficiency <= 1
     # the aggregate table equals the same numbers computed directly over scored/
     mismatches = run_query(
         warehouse,
@@ -82,6 +84,67 @@ def test_scoring_one_day_leaves_other_days_alone(warehouse):
     for old, new in zip(before, _tables(warehouse), strict=True):
         # other batch compositions may change the last float bits, never a row or a label
         assert_frame_equal(old, new, check_exact=False, rtol=1e-5, atol=1e-6)
+
+
+def test_manifests_record_model_input_and_counts(warehouse):
+    from pipelines.manifest import read_manifest
+
+    summary = score_range(ScoreJob(home=warehouse.root, start=WEEK[0], end=WEEK[1]))
+    manifest = read_manifest(warehouse, "2015-02-18")
+    assert manifest["model_version"] == summary.model_version
+    assert manifest["sources"] == ["reddit_worldnews", "twitter"]
+    assert manifest["scored"] == sum(manifest["scored_by_source"].values()) == 23  # 20 tweets + 3 headlines
+    assert manifest["daily_sentiment_rows"] == 2
+    assert len(manifest["input_fingerprint"]) == 64
+    # the fingerprint changes when that day's input does, and only then
+    again = score_range(ScoreJob(home=warehouse.root, start=WEEK[0], end=WEEK[1]))
+    assert read_manifest(warehouse, "2015-02-18")["input_fingerprint"] == manifest["input_fingerprint"]
+    assert again.days == 3
+
+
+def test_topics_table_from_config_and_hashtags(warehouse, tmp_path):
+    topics = tmp_path / "topics.toml"
+    topics.write_text('[topics.crew]\nkeywords = ["crew"]\n[topics.leaders]\npatterns = ["world leaders?"]\n')
+    score_range(ScoreJob(home=warehouse.root, start=WEEK[0], end=WEEK[1], topics_file=topics))
+    per_topic = run_query(
+        warehouse, "SELECT topic, source, sum(documents) AS n FROM daily_topic_sentiment GROUP BY ALL ORDER BY ALL"
+    )
+    direct = run_query(
+        warehouse,
+        "SELECT t.topic, source, count(*) AS n FROM scored, unnest(topics) AS t(topic) GROUP BY ALL ORDER BY ALL",
+    )
+    assert_frame_equal(per_topic, direct, check_dtype=False)
+    assert set(per_topic["topic"]) == {"crew", "leaders"}
+    assert per_topic.query("topic == 'leaders'")["source"].tolist() == ["reddit_worldnews"]
+
+
+def test_one_source_rescored_keeps_the_days_aggregates_whole(warehouse):
+    score_range(ScoreJob(home=warehouse.root, start=WEEK[0], end=WEEK[1]))
+    before = run_query(warehouse, "SELECT date, source, documents FROM daily_sentiment ORDER BY ALL")
+    score_range(ScoreJob(home=warehouse.root, start=WEEK[0], end=WEEK[1], sources=["twitter"]))
+    after = run_query(warehouse, "SELECT date, source, documents FROM daily_sentiment ORDER BY ALL")
+    assert_frame_equal(before, after)
+
+
+def test_empty_range_and_range_without_data_are_explicit_empty_results(warehouse):
+    summary = score_range(ScoreJob(home=warehouse.root, start=date(2001, 1, 1), end=date(2001, 1, 31)))
+    assert (summary.days, summary.files, summary.counters) == (0, 0, {})
+
+
+def test_model_that_does_not_fit_its_files_is_a_clear_error(warehouse):
+    import json
+
+    meta_path = warehouse.current_model() / "model.json"
+    meta = json.loads(meta_path.read_text())
+    meta["labels"] = ["a", "b"]
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="different models"):
+        score_range(ScoreJob(home=warehouse.root, start=WEEK[0], end=WEEK[1]))
+
+
+def test_missing_model_directory_is_a_clear_error(warehouse, tmp_path):
+    with pytest.raises(FileNotFoundError, match="model directory not found"):
+        score_range(ScoreJob(home=warehouse.root, start=WEEK[0], end=WEEK[1], model_dir=tmp_path / "nope"))
 
 
 def test_arguments_split_app_flags_from_beam_options(tmp_path):

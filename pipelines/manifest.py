@@ -1,0 +1,94 @@
+"""Per-day scoring manifests: which model scored a day, from which input, with what counts.
+
+`manifests/score/date=<d>.json` is written after all of the day's outputs are in
+place, and removed when a run starts re-scoring that day, so a manifest present
+means the day is complete; its model version and input fingerprint tell whether it
+is current.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+import apache_beam as beam
+
+from sentiment.warehouse import Warehouse, write_text_atomic
+
+_PARTITION = re.compile(r"source=([^/]+)/date=(\d{4}-\d{2}-\d{2})/")
+
+
+def manifest_path(warehouse: Warehouse, day: str) -> Path:
+    return warehouse.manifests / "score" / f"date={day}.json"
+
+
+def read_manifest(warehouse: Warehouse, day: str) -> dict | None:
+    path = manifest_path(warehouse, day)
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def input_fingerprints(files: list[str]) -> dict[str, dict]:
+    """Per day: the sources with raw files and one sha256 over those files' bytes."""
+    by_day: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for path in files:
+        found = _PARTITION.search(path.replace("\\", "/"))
+        if found:
+            by_day[found.group(2)].append((found.group(1), _sha256(path)))
+    out = {}
+    for day, parts in sorted(by_day.items()):
+        digest = hashlib.sha256("\n".join(f"{s}:{h}" for s, h in sorted(parts)).encode()).hexdigest()
+        out[day] = {"sources": sorted({s for s, _ in parts}), "fingerprint": digest}
+    return out
+
+
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class _WriteManifestFn(beam.DoFn):
+    def __init__(self, home: str, model_version: str, fingerprints: dict[str, dict]):
+        self.home, self.model_version, self.fingerprints = home, model_version, fingerprints
+
+    def process(self, element):
+        day, parts = element
+        scored = {w["source"]: w["rows"] for w in parts["scored"]}
+        skipped = Counter(r["reason"] for r in parts["skipped"])
+        manifest = {
+            "date": day,
+            "model_version": self.model_version,
+            "input_fingerprint": self.fingerprints.get(day, {}).get("fingerprint"),
+            "sources": self.fingerprints.get(day, {}).get("sources", []),
+            "scored": sum(scored.values()),
+            "scored_by_source": dict(sorted(scored.items())),
+            "skipped": dict(sorted(skipped.items())),
+            "daily_sentiment_rows": sum(w["rows"] for w in parts["daily"]),
+            "daily_topic_sentiment_rows": sum(w["rows"] for w in parts["topics"]),
+            "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        write_text_atomic(json.dumps(manifest, indent=2), manifest_path(Warehouse(Path(self.home)), day))
+        yield manifest
+
+
+class WriteManifests(beam.PTransform):
+    """{"scored", "skipped", "daily", "topics"} PCollections -> one manifest per input day."""
+
+    def __init__(self, home: str, model_version: str, fingerprints: dict[str, dict]):
+        super().__init__()
+        self.home, self.model_version, self.fingerprints = home, model_version, fingerprints
+
+    def expand(self, parts: dict):
+        keyed = {name: pcoll | f"Key{name}" >> beam.Map(lambda r: (r["date"], r)) for name, pcoll in parts.items()}
+        keyed["days"] = parts["scored"].pipeline | "Days" >> beam.Create([(d, d) for d in self.fingerprints])
+        return (
+            keyed
+            | "GroupByDay" >> beam.CoGroupByKey()
+            | "Write" >> beam.ParDo(_WriteManifestFn(self.home, self.model_version, self.fingerprints))
+        )
