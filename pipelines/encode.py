@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import NamedTuple
 
 import apache_beam as beam
+import numpy as np
 import torch
 from apache_beam.metrics import Metrics
 
 from pipelines.topics import Topics
 from sentiment_model import checkpoint
-from sentiment_model.tokenize import tokenize
+from sentiment_model.tokenize import tokenize_prefix
 from sentiment_model.vocab import Vocab
 
 NAMESPACE = "sentiment"
@@ -30,7 +31,8 @@ class DocKey(NamedTuple):
     date: str  # YYYY-MM-DD of published_at in UTC
     lang: str | None
     truncated: bool  # the text had more tokens than the limit
-    n_tokens: int  # tokens before truncation
+    n_tokens: int  # tokens scored (at most the limit)
+    chars_cut: int = 0  # characters after the last scored token (0 when nothing was cut)
     topics: tuple[str, ...] = ()
 
 
@@ -69,13 +71,14 @@ class _EncodeFn(beam.DoFn):
         if not isinstance(text, str) or not text.strip():
             yield self._skip(row, "empty_text")
             return
-        tokens = tokenize(text)
+        tokens, chars_cut = tokenize_prefix(text, self.max_tokens)
         if not tokens:
             yield self._skip(row, "no_tokens")
             return
         truncated = len(tokens) > self.max_tokens
         if truncated:
             self.truncated.inc()
+            tokens = tokens[: self.max_tokens]
         key = DocKey(
             doc_id=row["doc_id"],
             source=row["source"],
@@ -83,9 +86,10 @@ class _EncodeFn(beam.DoFn):
             lang=row.get("lang"),
             truncated=truncated,
             n_tokens=len(tokens),
+            chars_cut=chars_cut,
             topics=self.topics.match(text),
         )
-        yield key, torch.tensor(self.vocab.encode(tokens[: self.max_tokens]), dtype=torch.long)
+        yield key, np.asarray(self.vocab.encode(tokens), dtype=np.int32)
 
     def _skip(self, row: dict, reason: str):
         Metrics.counter(NAMESPACE, f"documents_skipped_{reason}").inc()
@@ -93,7 +97,10 @@ class _EncodeFn(beam.DoFn):
 
 
 class EncodeDocuments(beam.PTransform):
-    """Raw rows -> main: (DocKey, LongTensor of token ids); `skipped`: {doc_id, source, date, reason}."""
+    """Raw rows -> main: (DocKey, int32 array of token ids); `skipped`: {doc_id, source, date, reason}.
+
+    Ids travel as numpy arrays: they pickle far faster between stages than tensors.
+    """
 
     def __init__(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,30 +21,62 @@ from sentiment_model.model import LSTMClassifier, ModelConfig
 
 def token_count(element: Any) -> int:
     """Batch weight of one element: its token count (keyed or not)."""
-    tensor = element[1] if isinstance(element, tuple) else element
-    return int(tensor.numel())
+    ids = element[1] if isinstance(element, tuple) else element
+    return len(ids)
+
+
+class TokenIdsModelHandler(PytorchModelHandlerTensor):
+    """Beam's PyTorch handler for variable-length id arrays (numpy int32, or tensors).
+
+    Only the size estimate differs: Beam's walks every element of every tensor.
+    """
+
+    def get_num_bytes(self, batch: Sequence) -> int:
+        return sum(len(ids) for ids in batch) * 4
 
 
 def padded_inference_fn(
-    batch: Sequence[torch.Tensor],
+    batch: Sequence,
     model: torch.nn.Module,
     device: str,
     inference_args: dict | None = None,
     model_id: str | None = None,
+    sub_batch_tokens: int = 4096,
 ) -> list[PredictionResult]:
-    """Pad a batch of variable-length id tensors, run the model, return class probabilities."""
+    """Class probabilities for a batch of variable-length id tensors.
+
+    The batch is sorted by length and cut into sub-batches of at most
+    `sub_batch_tokens` padded tokens, so little compute goes to padding; results
+    come back in the batch's order.
+    """
+    order = sorted(range(len(batch)), key=lambda i: len(batch[i]))
+    probs: list = [None] * len(batch)
+    chunk: list[int] = []
     with torch.no_grad():
-        tokens, lengths = pad_batch([t.tolist() for t in batch])
-        logits = model(tokens.to(device), lengths)
-        probs = torch.softmax(logits, dim=-1).cpu().numpy()
+        for i in order:
+            if chunk and (len(chunk) + 1) * len(batch[i]) > sub_batch_tokens:
+                _run_chunk(model, device, batch, chunk, probs)
+                chunk = []
+            chunk.append(i)
+        if chunk:
+            _run_chunk(model, device, batch, chunk, probs)
     Metrics.counter(NAMESPACE, "batches").inc()
     Metrics.counter(NAMESPACE, "batched_documents").inc(len(batch))
-    Metrics.counter(NAMESPACE, "tokens").inc(int(lengths.sum()))
-    Metrics.counter(NAMESPACE, "padded_tokens").inc(int(tokens.numel()))
     return [PredictionResult(example, p, model_id) for example, p in zip(batch, probs, strict=True)]
 
 
-def make_model_handler(model_dir: Path, device: str = "CPU", max_batch_tokens: int = 8192) -> KeyedModelHandler:
+def _run_chunk(model, device, batch, chunk: list[int], probs: list) -> None:
+    tokens, lengths = pad_batch([batch[i] for i in chunk])
+    logits = model(tokens.to(device), lengths)
+    for i, row in zip(chunk, torch.softmax(logits, dim=-1).cpu().numpy(), strict=True):
+        probs[i] = row
+    Metrics.counter(NAMESPACE, "tokens").inc(int(lengths.sum()))
+    Metrics.counter(NAMESPACE, "padded_tokens").inc(int(tokens.numel()))
+
+
+def make_model_handler(
+    model_dir: Path, device: str = "CPU", max_batch_tokens: int = 16384, sub_batch_tokens: int = 4096
+) -> KeyedModelHandler:
     """Beam's PyTorch handler over our checkpoint, batches sized in tokens.
 
     With `element_size_fn`, BatchElements counts a batch's size as the sum of its
@@ -52,12 +85,12 @@ def make_model_handler(model_dir: Path, device: str = "CPU", max_batch_tokens: i
     """
     meta = checkpoint.read_meta(model_dir)
     return KeyedModelHandler(
-        PytorchModelHandlerTensor(
+        TokenIdsModelHandler(
             state_dict_path=str(model_dir / checkpoint.WEIGHTS),
             model_class=LSTMClassifier,
             model_params={"config": ModelConfig(**meta["model_config"])},
             device=device,
-            inference_fn=padded_inference_fn,
+            inference_fn=partial(padded_inference_fn, sub_batch_tokens=sub_batch_tokens),
             load_model_args={"weights_only": True},
             min_batch_size=min(256, max_batch_tokens),
             max_batch_size=max_batch_tokens,
@@ -69,9 +102,11 @@ def make_model_handler(model_dir: Path, device: str = "CPU", max_batch_tokens: i
 class Infer(beam.PTransform):
     """(key, ids) -> (key, PredictionResult) with the model in `model_dir`."""
 
-    def __init__(self, model_dir: Path, device: str = "CPU", max_batch_tokens: int = 8192):
+    def __init__(
+        self, model_dir: Path, device: str = "CPU", max_batch_tokens: int = 16384, sub_batch_tokens: int = 4096
+    ):
         super().__init__()
-        self.handler = make_model_handler(Path(model_dir), device, max_batch_tokens)
+        self.handler = make_model_handler(Path(model_dir), device, max_batch_tokens, sub_batch_tokens)
 
     def expand(self, keyed_ids):
         return keyed_ids | "RunInference" >> RunInference(self.handler)

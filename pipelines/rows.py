@@ -22,7 +22,8 @@ def scored_schema(labels: list[str]) -> pa.Schema:
             *[(f"p_{label}", pa.float64()) for label in labels],
             ("score", pa.float64()),  # P(positive) - P(negative); null without those classes
             ("truncated", pa.bool_()),
-            ("n_tokens", pa.int32()),  # tokens before truncation
+            ("n_tokens", pa.int32()),  # tokens scored (at most the token limit)
+            ("chars_cut", pa.int32()),  # characters past the token limit, not seen by the model
             ("topics", pa.list_(pa.string())),  # configured topics and hashtags found in the text
             ("model_version", pa.string()),
         ]
@@ -51,6 +52,7 @@ class _ToRowFn(beam.DoFn):
             "score": sentiment_score(self.labels, probs),
             "truncated": key.truncated,
             "n_tokens": key.n_tokens,
+            "chars_cut": key.chars_cut,
             "topics": list(key.topics),
             "model_version": self.model_version,
         }

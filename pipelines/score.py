@@ -43,7 +43,7 @@ class ScoreJob:
     model_dir: Path | None = None  # None: the warehouse's current model
     sources: list[str] | None = None  # None: every source
     device: str = "CPU"  # "CPU" or "GPU" for Beam's PyTorch handler
-    max_batch_tokens: int = 8192  # RunInference batches hold about this many tokens
+    max_batch_tokens: int = 16384  # RunInference batches hold about this many tokens
     max_tokens: int | None = None  # cut texts to this many tokens; None: the model's own limit
     topics_file: Path | None = None  # topic keyword/regex lists; None: <home>/topics.toml if present
     torch_threads: int | None = None  # per worker; None: 1 with several worker processes, else torch's default
@@ -51,12 +51,17 @@ class ScoreJob:
 
     def __post_init__(self) -> None:
         self.home = Path(self.home)
+        self.start, self.end = _as_date(self.start), _as_date(self.end)
         if self.start > self.end:
             raise ValueError(f"--from {self.start} is after --to {self.end}")
         if self.device not in ("CPU", "GPU"):
             raise ValueError(f"device must be CPU or GPU, not {self.device!r}")
         if self.max_batch_tokens < 1 or (self.max_tokens is not None and self.max_tokens < 1):
             raise ValueError("max_batch_tokens and max_tokens must be positive")
+
+
+def _as_date(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 @dataclass
@@ -199,7 +204,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[ScoreJob, bool]:
     parser.add_argument("--model", type=Path, default=None, help="model directory (default: models/current)")
     parser.add_argument("--source", action="append", dest="sources", help="only this source (repeatable)")
     parser.add_argument("--device", default="CPU", choices=["CPU", "GPU"], help="where RunInference runs")
-    parser.add_argument("--max-batch-tokens", type=int, default=8192, help="tokens per inference batch")
+    parser.add_argument("--max-batch-tokens", type=int, default=16384, help="tokens per inference batch")
     parser.add_argument("--max-tokens", type=int, default=None, help="cut texts to this many tokens")
     parser.add_argument("--topics", type=Path, default=None, help="topics TOML (default: <home>/topics.toml)")
     parser.add_argument("--torch-threads", type=int, default=None, help="intra-op threads per worker")

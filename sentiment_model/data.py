@@ -38,12 +38,12 @@ def read_labelled(path: Path, max_rows: int | None = None) -> LabelledText:
 
 def encode(texts: Sequence[str], vocab: Vocab, max_tokens: int) -> list[list[int]]:
     """Token ids per text, cut to `max_tokens`; an empty text becomes one unknown token."""
-    return [vocab.encode(tokenize(text)[:max_tokens]) or [1] for text in texts]
+    return [vocab.encode(tokenize(text, max_tokens)[:max_tokens]) or [1] for text in texts]
 
 
 def pad_batch(sequences: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
     """Padded ids [B, T] and lengths [B]."""
-    tensors = [torch.as_tensor(s, dtype=torch.long) for s in sequences]
+    tensors = [torch.as_tensor(s).long() for s in sequences]
     lengths = torch.tensor([len(s) for s in sequences], dtype=torch.long)
     return pad_sequence(tensors, batch_first=True, padding_value=PAD_ID), lengths
 

@@ -37,11 +37,26 @@ _ELONGATED = re.compile(r"(.)\1{3,}")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 
-def tokenize(text: str) -> list[str]:
-    """Lower-cased tokens of `text`; the same text always gives the same tokens."""
+def tokenize(text: str, limit: int | None = None) -> list[str]:
+    """Lower-cased tokens of `text`; the same text always gives the same tokens.
+
+    With `limit`, scanning stops once more than `limit` tokens are found, so long
+    texts cost no more than their kept prefix (the result then has limit + 1 tokens
+    or more, which tells the caller the text was cut).
+    """
+    return tokenize_prefix(text, limit)[0]
+
+
+def tokenize_prefix(text: str, limit: int | None = None) -> tuple[list[str], int]:
+    """Tokens as in `tokenize`, and how many characters follow the last kept token when cut (else 0)."""
     text = html.unescape(text).replace("\ufe0f", "")
     tokens: list[str] = []
+    end = 0
     for match in _PATTERN.finditer(text):
+        if limit is not None and len(tokens) >= limit:
+            tokens.append(match.group())  # one token more: the text goes on past the limit
+            return tokens, len(text) - end
+        end = match.end()
         kind = match.lastgroup
         value = match.group()
         if kind == "url":
@@ -54,9 +69,11 @@ def tokenize(text: str) -> list[str]:
             tokens.append(value)
         elif kind == "word" and _CJK.search(value):
             tokens.extend(_split_cjk(value.lower()))
-        else:
+        elif len(value) > 3:
             tokens.append(_ELONGATED.sub(r"\1\1\1", value.lower()))
-    return tokens
+        else:
+            tokens.append(value.lower())
+    return tokens, 0
 
 
 def _split_cjk(word: str) -> list[str]:

@@ -77,8 +77,8 @@ def test_encode_token_limit_can_be_set_per_run(tiny_model):
            "text": "one two three four five"}
     with beam_test_pipeline() as p:
         out = p | beam.Create([row]) | EncodeDocuments(str(tiny_model), max_tokens=2)
-        assert_that(out.encoded | beam.MapTuple(lambda k, ids: (k.truncated, k.n_tokens, len(ids))),
-                    equal_to([(True, 5, 2)]))
+        assert_that(out.encoded | beam.MapTuple(lambda k, ids: (k.truncated, k.n_tokens, k.chars_cut, len(ids))),
+                    equal_to([(True, 2, len(" three four five"), 2)]))
 
 
 def test_infer_matches_the_model_outside_beam(tiny_model):
@@ -109,13 +109,13 @@ def _result(probs):
 
 
 def test_to_scored_rows():
-    key = DocKey("s:1", "s", "2015-02-17", "en", False, 4, ("#win", "acme"))
+    key = DocKey("s:1", "s", "2015-02-17", "en", False, 4, 0, ("#win", "acme"))
     with beam_test_pipeline() as p:
         rows = p | beam.Create([(key, _result([0.7, 0.2, 0.1]))]) | ToScoredRows(LABELS, "v1")
         expected = {
             "doc_id": "s:1", "date": "2015-02-17", "source": "s", "lang": "en", "label": "negative",
             "p_negative": 0.7, "p_neutral": 0.2, "p_positive": 0.1, "score": pytest.approx(-0.6),
-            "truncated": False, "n_tokens": 4, "topics": ["#win", "acme"], "model_version": "v1",
+            "truncated": False, "n_tokens": 4, "chars_cut": 0, "topics": ["#win", "acme"], "model_version": "v1",
         }
         assert_that(rows, equal_to([expected]))
 
@@ -164,7 +164,7 @@ def test_write_partitions_replaces_each_partition(tmp_path):
     schema = scored_schema(LABELS)
     row = {"lang": "en", "p_negative": 0.1, "p_neutral": 0.1, "p_positive": 0.8, "score": 0.7,
            "truncated": False, "model_version": "v1", "label": "positive"}
-    row["n_tokens"], row["topics"] = 3, []
+    row["n_tokens"], row["chars_cut"], row["topics"] = 3, 0, []
     rows = [{**row, "doc_id": f"d{i}", "date": f"2015-02-1{7 + i % 2}", "source": "s"} for i in range(5)]
     (tmp_path / "date=2015-02-19" / "source=s").mkdir(parents=True)  # stale: owned by the run, gets no rows
     owned = [("2015-02-17", "s"), ("2015-02-18", "s"), ("2015-02-19", "s")]

@@ -40,3 +40,12 @@ def test_vocab_min_freq_and_max_size():
     assert Vocab.build(docs, min_freq=1, max_size=3).itos == ["<pad>", "<unk>", "a"]
     with pytest.raises(ValueError, match="min_freq"):
         Vocab.build(docs, min_freq=0)
+
+
+def test_limit_stops_the_scan_and_says_what_was_cut():
+    from sentiment_model.tokenize import tokenize_prefix
+
+    assert tokenize("one two three four five", limit=3) == ["one", "two", "three", "four"]
+    assert tokenize_prefix("one two three four five", 3) == (["one", "two", "three", "four"], 10)
+    assert tokenize_prefix("one two", 3) == (["one", "two"], 0)
+    assert tokenize("one two three", limit=3) == tokenize("one two three")

@@ -1,0 +1,160 @@
+"""Scoring throughput: the Beam job end to end against its peers, measured in one run.
+
+    python -m bench.score [--docs 200000] [--runners in_process,multi_processing] [--json]
+
+Builds a lake of N documents (70% tweets, 20% headlines, 10% long texts, sampled from
+the datasets directory), trains a small model for one epoch (throughput does not depend
+on its accuracy), then measures on the same texts and cores:
+  raw      the model loop alone (the project's Predictor: tokenize, batch, forward)
+  e2e      `python -m pipelines.score` as a process: read, tokenize, infer, write scored,
+           aggregates and manifests; once per runner setting
+  vader    VADER's polarity_scores over the same texts
+  aggregation  the aggregate stage alone, over the scored rows
+and prints docs/s and the ratios e2e/raw and e2e/vader. Results go to bench/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import torch
+
+from sentiment.settings import Settings
+
+RUNNERS = {
+    "in_process": ["--runner=FnApiRunner"],
+    "multi_processing": [
+        "--runner=FnApiRunner", "--direct_running_mode=multi_processing", f"--direct_num_workers={os.cpu_count()}",
+    ],
+}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--docs", type=int, default=200_000)
+    parser.add_argument("--runners", default="in_process", help=f"comma-separated, of {sorted(RUNNERS)}")
+    parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args(argv)
+    data_dir = args.data_dir or Settings.from_env().data_dir
+    with tempfile.TemporaryDirectory(prefix="bench-score-") as tmp:
+        result = run(Path(tmp), data_dir, args.docs, args.runners.split(","))
+    out = Path(__file__).parent / "results"
+    out.mkdir(exist_ok=True)
+    (out / "score.json").write_text(json.dumps(result, indent=2))
+    print(json.dumps(result) if args.json else json.dumps(result, indent=2))
+    return result
+
+
+def run(home: Path, data_dir: Path, docs: int, runners: list[str]) -> dict:
+    from bench.corpus import build_lake
+    from sentiment_model.train import TrainConfig, train
+
+    t0 = time.perf_counter()
+    mix = build_lake(data_dir, home, docs)
+    lake_s = time.perf_counter() - t0
+    model = train(TrainConfig(data=data_dir / "airline_tweets", out=home / "model", epochs=1))
+    texts = pq.read_table(home / "raw", columns=["text"], partitioning=None).column("text").to_pylist()
+    result = {
+        "docs": len(texts),
+        "mix": mix,
+        "cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "device": "cpu",
+        "build_lake_s": round(lake_s, 1),
+        "raw_docs_per_s": _raw_loop(model, texts),
+        "vader_docs_per_s": _vader(texts),
+    }
+    for name in runners:
+        result[f"e2e_{name}"] = _e2e(home, model, RUNNERS[name])
+    best = max((result[f"e2e_{n}"] for n in runners), key=lambda r: r["docs_per_s"])
+    result["e2e_docs_per_s"] = best["docs_per_s"]
+    result["e2e_runner"] = best["runner"]
+    result["peak_rss_mb"] = best["peak_rss_mb"]
+    result["ratio_vs_raw"] = round(result["e2e_docs_per_s"] / result["raw_docs_per_s"], 3)
+    result["ratio_vs_vader"] = round(result["e2e_docs_per_s"] / result["vader_docs_per_s"], 3)
+    result["aggregation"] = _aggregation(home, model)
+    if torch.cuda.is_available():
+        result["raw_docs_per_s_cuda"] = _raw_loop(model, texts, device="cuda")
+    return result
+
+
+def _raw_loop(model: Path, texts: list[str], device: str = "cpu") -> float:
+    from sentiment_model.predict import Predictor
+
+    predictor = Predictor.load(model, device)
+    predictor.probabilities(texts[:2000])  # warm-up
+    started = time.perf_counter()
+    predictor.probabilities(texts, batch_size=256)
+    return round(len(texts) / (time.perf_counter() - started), 1)
+
+
+def _vader(texts: list[str]) -> float:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    analyzer = SentimentIntensityAnalyzer()
+    started = time.perf_counter()
+    for text in texts:
+        analyzer.polarity_scores(text)
+    return round(len(texts) / (time.perf_counter() - started), 1)
+
+
+def _e2e(home: Path, model: Path, beam_args: list[str]) -> dict:
+    command = [
+        sys.executable, "-m", "pipelines.score", "--home", str(home), "--model", str(model),
+        "--from", "2024-01-01", "--to", "2024-12-31", "--json", *beam_args,
+    ]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    seconds = time.perf_counter() - started
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    peak = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before)
+    return {
+        "runner": " ".join(beam_args),
+        "process_s": round(seconds, 1),
+        "pipeline_s": summary["seconds"],
+        "docs_per_s": round(summary["counters"]["documents_scored"] / seconds, 1),
+        "mean_batch_size": summary["mean_batch_size"],
+        "padding_efficiency": summary["padding_efficiency"],
+        "peak_rss_mb": round(peak / 1024, 1),
+    }
+
+
+def _aggregation(home: Path, model: Path) -> dict:
+    """The aggregate stage alone: read scored rows, build both tables, write them aside."""
+    import apache_beam as beam
+
+    from pipelines.aggregate import DailySentiment, DailyTopicSentiment
+    from pipelines.read import ReadScoredPartitions, scored_files
+    from sentiment_model import checkpoint
+
+    labels = checkpoint.read_meta(model)["labels"]
+    files = scored_files(str(home / "scored"), [p.name[5:] for p in (home / "scored").glob("date=*")], [])
+    started = time.perf_counter()
+    with beam.Pipeline(runner="FnApiRunner") as p:
+        rows = p | ReadScoredPartitions(files)
+        (rows | DailySentiment(labels), rows | "Topics" >> DailyTopicSentiment(labels)) | beam.Flatten()
+    with_agg = time.perf_counter() - started
+    started = time.perf_counter()
+    with beam.Pipeline(runner="FnApiRunner") as p:
+        p | "ReadOnly" >> ReadScoredPartitions(files)
+    read_only = time.perf_counter() - started
+    return {"read_and_aggregate_s": round(with_agg, 2), "read_only_s": round(read_only, 2),
+            "aggregate_s": round(with_agg - read_only, 2)}
+
+
+if __name__ == "__main__":
+    from sentiment.logs import configure_logging
+
+    configure_logging("WARNING")
+    main()

@@ -1,0 +1,69 @@
+"""The scoring job through Beam's Job API (the one Flink's and Spark's job servers speak),
+against Beam's own local job service on localhost."""
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+from pandas.testing import assert_frame_equal
+
+from ingestion.ingest import ingest_source
+from ingestion.sources import demo_sources
+from pipelines.score import ScoreJob, score_range
+from sentiment.query import run_query
+from sentiment.warehouse import Warehouse
+from tests.factories import write_demo_data
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def job_endpoint():
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "apache_beam.runners.portability.local_job_service_main", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.2)
+    else:
+        process.kill()
+        pytest.fail("Beam's local job service did not start within 60 s")
+    yield f"localhost:{port}"
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def _warehouse(root, tiny_model) -> Warehouse:
+    data = write_demo_data(root / "data")
+    wh = Warehouse(root / "wh")
+    for spec in demo_sources(data):
+        ingest_source(spec, wh)
+    wh.models.mkdir()
+    shutil.copytree(tiny_model, wh.models / "v1")
+    wh.set_current_model(wh.models / "v1")
+    return wh
+
+
+def test_portable_runner_gives_the_same_tables_as_the_local_runner(job_endpoint, tmp_path, tiny_model):
+    local, portable = _warehouse(tmp_path / "a", tiny_model), _warehouse(tmp_path / "b", tiny_model)
+    args = ["--runner=PortableRunner", f"--job_endpoint={job_endpoint}", "--environment_type=LOOPBACK"]
+    summary = score_range(ScoreJob(home=portable.root, start="2015-02-17", end="2015-02-20", beam_args=args))
+    score_range(ScoreJob(home=local.root, start="2015-02-17", end="2015-02-20"))
+    assert summary.counters["documents_scored"] == 71
+    for table in ("scored", "daily_sentiment"):
+        sql = f"SELECT * FROM {table} ORDER BY ALL"
+        assert_frame_equal(run_query(local, sql), run_query(portable, sql), check_exact=False, rtol=1e-5)
