@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.installed
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 
-.PHONY: setup demo test lint clean bench-smoke
+.PHONY: setup demo test lint clean wheel bench
 
 setup: $(STAMP)
 
@@ -23,8 +23,17 @@ demo: setup
 test: setup
 	$(VENV)/bin/pytest -q
 
+# The project as a wheel, for Beam workers on Flink, Spark or Dataflow (--extra_packages).
+wheel: setup
+	rm -rf dist
+	$(PY) -m pip wheel --quiet --disable-pip-version-check --no-deps -w dist .
+
+# Scoring throughput against its peers (see bench/score.py).
+bench: setup
+	$(PY) -m bench.score
+
 lint: setup
 	$(VENV)/bin/ruff check .
 
 clean:
-	rm -rf $(VENV) .prefect warehouse
+	rm -rf $(VENV) .prefect warehouse dist build

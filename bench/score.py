@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -31,7 +30,7 @@ import torch
 from sentiment.settings import Settings
 
 RUNNERS = {
-    "in_process": ["--runner=FnApiRunner"],
+    "in_process": ["--runner=FnApiRunner", "--direct_running_mode=in_memory"],
     "multi_processing": [
         "--runner=FnApiRunner", "--direct_running_mode=multi_processing", f"--direct_num_workers={os.cpu_count()}",
     ],
@@ -113,12 +112,14 @@ def _e2e(home: Path, model: Path, beam_args: list[str]) -> dict:
         sys.executable, "-m", "pipelines.score", "--home", str(home), "--model", str(model),
         "--from", "2024-01-01", "--to", "2024-12-31", "--json", *beam_args,
     ]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    peak = _peak_tree_rss(process)
+    stdout = process.stdout.read()
+    if process.wait() != 0:
+        raise RuntimeError(f"scoring failed: {' '.join(command)}")
     seconds = time.perf_counter() - started
-    summary = json.loads(done.stdout.strip().splitlines()[-1])
-    peak = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before)
+    summary = json.loads(stdout.strip().splitlines()[-1])
     return {
         "runner": " ".join(beam_args),
         "process_s": round(seconds, 1),
@@ -126,8 +127,40 @@ def _e2e(home: Path, model: Path, beam_args: list[str]) -> dict:
         "docs_per_s": round(summary["counters"]["documents_scored"] / seconds, 1),
         "mean_batch_size": summary["mean_batch_size"],
         "padding_efficiency": summary["padding_efficiency"],
-        "peak_rss_mb": round(peak / 1024, 1),
+        "peak_rss_mb": round(peak / 2**20, 1),  # the process and its workers together
     }
+
+
+def _peak_tree_rss(process: subprocess.Popen, interval: float = 0.1) -> int:
+    """Peak of the summed resident memory of a process and its descendants, sampled."""
+    peak = 0
+    while process.poll() is None:
+        peak = max(peak, sum(_rss(pid) for pid in _tree(process.pid)))
+        time.sleep(interval)
+    return peak
+
+
+def _tree(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    pids, stack = [], [root]
+    while stack:
+        pid = stack.pop()
+        pids.append(pid)
+        stack.extend(children.get(pid, []))
+    return pids
+
+
+def _rss(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 def _aggregation(home: Path, model: Path) -> dict:

@@ -11,12 +11,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
 import apache_beam as beam
+import pyarrow.parquet as pq
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
 
@@ -24,6 +26,7 @@ from pipelines.aggregate import DailySentiment, DailyTopicSentiment, daily_schem
 from pipelines.encode import NAMESPACE, SKIPPED, EncodeDocuments
 from pipelines.infer import Infer
 from pipelines.manifest import WriteManifests, input_fingerprints, manifest_path
+from pipelines.profiles import merge_args, profile_args
 from pipelines.read import ReadRawDocuments, ReadScoredPartitions, raw_files, scored_files
 from pipelines.rows import ToScoredRows, scored_schema
 from pipelines.topics import Topics
@@ -33,6 +36,9 @@ from sentiment_model import checkpoint
 
 log = logging.getLogger(__name__)
 DEFAULT_RUNNER = "FnApiRunner"
+# With no runner options given, ranges of at least this many documents run on one worker
+# process per core: measured 1.28x faster at 200,000 documents on 2 cores, no faster at 20,000.
+MULTI_PROCESS_MIN_DOCS = 50_000
 
 
 @dataclass
@@ -47,6 +53,7 @@ class ScoreJob:
     max_tokens: int | None = None  # cut texts to this many tokens; None: the model's own limit
     topics_file: Path | None = None  # topic keyword/regex lists; None: <home>/topics.toml if present
     torch_threads: int | None = None  # per worker; None: 1 with several worker processes, else torch's default
+    profile: Path | None = None  # a runner profile (infra/runners/*.yaml); beam_args override it
     beam_args: list[str] = field(default_factory=list)  # runner and pipeline options
 
     def __post_init__(self) -> None:
@@ -87,11 +94,20 @@ def resolve_model(warehouse: Warehouse, model_dir: Path | None) -> Path:
     return directory
 
 
-def pipeline_options(job: ScoreJob) -> PipelineOptions:
-    options = PipelineOptions(job.beam_args)
+def pipeline_options(job: ScoreJob, documents: int = 0) -> PipelineOptions:
+    """The job's Beam options; with none given, the local runner sized to the work."""
+    args = merge_args(profile_args(job.profile), job.beam_args) if job.profile else list(job.beam_args)
+    if not args and documents >= MULTI_PROCESS_MIN_DOCS and (os.cpu_count() or 1) > 1:
+        args = ["--direct_running_mode=multi_processing", f"--direct_num_workers={os.cpu_count()}"]
+    options = PipelineOptions(args)
     if not options.view_as(StandardOptions).runner:
         options.view_as(StandardOptions).runner = DEFAULT_RUNNER
     return options
+
+
+def count_documents(files: list[str]) -> int:
+    """Rows in the raw files, from their Parquet footers (no data read)."""
+    return sum(pq.ParquetFile(path).metadata.num_rows for path in files)
 
 
 def worker_threads(job: ScoreJob, options: PipelineOptions) -> int | None:
@@ -120,7 +136,8 @@ def score_range(job: ScoreJob) -> ScoreSummary:
         manifest_path(warehouse, day).unlink(missing_ok=True)
     log.info("scoring %d raw partitions over %d days (%s..%s) with model %s",
              len(files), len(fingerprints), job.start, job.end, meta["version"])
-    options = pipeline_options(job)
+    options = pipeline_options(job, count_documents(files))
+    log.info("runner: %s", " ".join(f"--{k}={v}" for k, v in options.get_all_options(drop_default=True).items()))
     pipeline = beam.Pipeline(options=options)
     build(pipeline, job, warehouse, model_dir, meta, files, fingerprints, topics, worker_threads(job, options))
     result = pipeline.run()
@@ -208,12 +225,13 @@ def parse_args(argv: list[str] | None = None) -> tuple[ScoreJob, bool]:
     parser.add_argument("--max-tokens", type=int, default=None, help="cut texts to this many tokens")
     parser.add_argument("--topics", type=Path, default=None, help="topics TOML (default: <home>/topics.toml)")
     parser.add_argument("--torch-threads", type=int, default=None, help="intra-op threads per worker")
+    parser.add_argument("--profile", type=Path, default=None, help="runner profile, e.g. infra/runners/flink.yaml")
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     known, beam_args = parser.parse_known_args(argv)
     job = ScoreJob(
         home=known.home, start=known.start, end=known.end, model_dir=known.model, sources=known.sources,
         device=known.device, max_batch_tokens=known.max_batch_tokens, max_tokens=known.max_tokens,
-        topics_file=known.topics, torch_threads=known.torch_threads, beam_args=beam_args,
+        topics_file=known.topics, torch_threads=known.torch_threads, profile=known.profile, beam_args=beam_args,
     )
     return job, known.json
 

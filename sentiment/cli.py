@@ -190,6 +190,7 @@ def score(
     max_tokens: int = typer.Option(None, help="Cut texts to this many tokens (default: the model's limit)."),
     topics: Path = typer.Option(None, help="Topics TOML (default: <home>/topics.toml when present)."),
     torch_threads: int = typer.Option(None, help="Torch intra-op threads per worker."),
+    profile: Path = typer.Option(None, help="Runner profile, e.g. infra/runners/flink.yaml; flags given here win."),
     home: Path = HomeOption,
     json_out: bool = typer.Option(False, "--json", help="Print the summary as one JSON object."),
 ):
@@ -206,7 +207,8 @@ def score(
         job = ScoreJob(
             home=settings.home, start=date.fromisoformat(start), end=date.fromisoformat(end),
             model_dir=model, sources=source or None, device=device, max_batch_tokens=max_batch_tokens,
-            max_tokens=max_tokens, topics_file=topics, torch_threads=torch_threads, beam_args=list(ctx.args),
+            max_tokens=max_tokens, topics_file=topics, torch_threads=torch_threads, profile=profile,
+            beam_args=list(ctx.args),
         )
         summary = score_range(job)
     except (ValueError, FileNotFoundError) as err:
