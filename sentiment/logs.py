@@ -29,3 +29,5 @@ def configure_logging(level: int | str | None = None) -> None:
     # Beam is chatty at INFO about bundles and workers.
     for name in ("apache_beam", "absl", "httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    # Worker processes print their own warnings; the job service would print them a second time.
+    logging.getLogger("apache_beam.runners.portability.local_job_service").setLevel(logging.ERROR)
