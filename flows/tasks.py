@@ -12,6 +12,7 @@ from ingestion.ingest import IngestSummary, ingest_source
 from ingestion.sources import SourceSpec
 from pipelines.read import raw_files
 from pipelines.score import ScoreJob, ScoreSummary, score_range
+from sentiment.checks import Alert, run_checks, write_alerts
 from sentiment.models import register
 from sentiment.warehouse import Warehouse
 from sentiment_model.evaluate import evaluate
@@ -29,19 +30,38 @@ def train_task(data: Path, home: Path, overrides: dict | None = None) -> Path:
     return train(TrainConfig(data=data, out=staging, **(overrides or {})))
 
 
-@task(task_run_name="evaluate")
+@task(task_run_name="evaluate-{model_dir.name}")
 def evaluate_task(model_dir: Path, data: Path) -> dict:
     return evaluate(model_dir, data)
 
 
 @task(task_run_name="register-model")
-def register_task(trained: Path, home: Path, test_metrics: dict) -> Path:
-    return register(Warehouse(home), trained, test_metrics)
+def register_task(trained: Path, home: Path, test_metrics: dict, make_current: bool = True) -> Path:
+    return register(Warehouse(home), trained, test_metrics, make_current)
 
 
 @task(task_run_name="score-{start}-{end}")
-def score_task(home: Path, start: date, end: date, model_dir: Path, beam_args: list[str] | None = None) -> ScoreSummary:
-    return score_range(ScoreJob(home=home, start=start, end=end, model_dir=model_dir, beam_args=beam_args or []))
+def score_task(
+    home: Path, start: date, end: date, model_dir: Path | None = None, sources: list[str] | None = None,
+    beam_args: list[str] | None = None, only_days: list[str] | None = None,
+) -> ScoreSummary:
+    job = ScoreJob(home=home, start=start, end=end, model_dir=model_dir, sources=sources,
+                   beam_args=beam_args or [], only_days=only_days)
+    return score_range(job)
+
+
+@task(retries=1, retry_delay_seconds=5, task_run_name="score-day-{day}")
+def score_day_task(home: Path, day: str, sources: list[str] | None = None,
+                   beam_args: list[str] | None = None) -> ScoreSummary:
+    """Replace exactly one day's outputs; safe to re-run."""
+    return score_range(ScoreJob(home=home, start=day, end=day, sources=sources, beam_args=beam_args or []))
+
+
+@task(task_run_name="checks-{day}")
+def checks_task(home: Path, day: date) -> list[Alert]:
+    alerts = run_checks(Warehouse(home), day)
+    write_alerts(Warehouse(home), day, alerts)
+    return alerts
 
 
 def raw_date_range(home: Path) -> tuple[date, date]:

@@ -54,6 +54,7 @@ class ScoreJob:
     topics_file: Path | None = None  # topic keyword/regex lists; None: <home>/topics.toml if present
     torch_threads: int | None = None  # per worker; None: 1 with several worker processes, else torch's default
     profile: Path | None = None  # a runner profile (infra/runners/*.yaml); beam_args override it
+    only_days: list[str] | None = None  # score only these days of the range (YYYY-MM-DD); None: all
     beam_args: list[str] = field(default_factory=list)  # runner and pipeline options
 
     def __post_init__(self) -> None:
@@ -125,6 +126,9 @@ def score_range(job: ScoreJob) -> ScoreSummary:
     model_dir = resolve_model(warehouse, job.model_dir)
     meta = checkpoint.read_meta(model_dir)
     files = raw_files(str(warehouse.raw), job.start, job.end, job.sources)
+    if job.only_days is not None:
+        wanted = {f"date={d}" for d in job.only_days}
+        files = [f for f in files if Path(f).parent.name in wanted]
     fingerprints = input_fingerprints(files)
     if not files:
         log.warning("no raw documents from %s to %s%s: nothing to score", job.start, job.end,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from datetime import date
 from enum import StrEnum
@@ -13,6 +12,8 @@ from pathlib import Path
 import typer
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # offline machines: no telemetry
+# Prefect's local ephemeral server can take longer than its default 20 s to start on a busy 2-core machine.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 app = typer.Typer(
     help="Sentiment analytics for social and news text: ingest dumps into a Parquet lake, "
@@ -23,9 +24,9 @@ app = typer.Typer(
 datasets_app = typer.Typer(help="Fetch the public datasets (for machines without the shared data directory).")
 app.add_typer(datasets_app, name="datasets")
 
-HomeOption = typer.Option(None, "--home", help="Warehouse directory [env SENTIMENT_HOME, default ./warehouse].")
+HomeOption = typer.Option(None, "--home", help="Warehouse directory (env SENTIMENT_HOME, default ./warehouse).")
 DataOption = typer.Option(
-    None, "--data-dir", help="Datasets directory [env SENTIMENT_DATA_DIR, default ../shared/data]."
+    None, "--data-dir", help="Datasets directory (env SENTIMENT_DATA_DIR, default ../shared/data)."
 )
 
 
@@ -33,6 +34,7 @@ class Format(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
+    parquet = "parquet"
 
 
 def _settings(home: Path | None = None, data_dir: Path | None = None):
@@ -109,7 +111,7 @@ def ingest(home: Path = HomeOption, data_dir: Path = DataOption, json_out: bool 
 @app.command()
 def train(
     data: Path = typer.Option(..., help="Directory with train.parquet and validation.parquet (text, label)."),
-    out: Path = typer.Option(..., help="Model directory to write."),
+    out: Path = typer.Option(None, help="Model directory to write (or use --register)."),
     epochs: int = typer.Option(6, help="Passes over the training data; the best validation epoch is kept."),
     batch_size: int = typer.Option(64),
     lr: float = typer.Option(2e-3, help="Adam learning rate."),
@@ -118,14 +120,30 @@ def train(
     class_weights: bool = typer.Option(False, help="Weight the loss by inverse class frequency."),
     max_train_samples: int = typer.Option(None, help="Use only this many training rows (quick runs)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="One epoch on 256 rows: checks the set-up."),
+    register: bool = typer.Option(
+        False, "--register", help="Run the train flow: add the model to the warehouse and make it current "
+        "if it is at least as good as the current one on --eval-data."
+    ),
+    eval_data: Path = typer.Option(None, help="With --register: the fixed evaluation set (default DATA/test.parquet)."),
+    metric: str = typer.Option("macro_f1", help="With --register: accuracy, macro_f1 or macro_recall."),
+    home: Path = HomeOption,
 ):
     """Train the LSTM classifier; the best epoch on validation is saved (state_dict + config + vocab)."""
     from sentiment_model.train import TrainConfig
     from sentiment_model.train import train as run_train
 
-    _settings()
+    settings = _settings(home)
     if dry_run:
         epochs, max_train_samples = 1, 256
+    if register:
+        from flows.train import train_flow
+
+        overrides = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "max_tokens": max_tokens,
+                     "device": device, "class_weights": class_weights, "max_train_samples": max_train_samples}
+        typer.echo(json.dumps(train_flow(settings.home, data, eval_data, metric, overrides)))
+        return
+    if out is None:
+        _fail("give --out DIR, or --register to add the model to the warehouse")
     try:
         cfg = TrainConfig(
             data=data, out=out, epochs=epochs, batch_size=batch_size, lr=lr, max_tokens=max_tokens,
@@ -219,9 +237,12 @@ def score(
 @app.command()
 def query(
     sql: str = typer.Argument(
-        ..., help="SQL over the views documents, quarantine, scored, daily_sentiment, daily_topic_sentiment."
+        ..., help="SQL over the views documents, quarantine, scored, daily_sentiment, daily_topic_sentiment, "
+        "alerts. Use $name placeholders with --param name=value for values."
     ),
     format: Format = typer.Option(Format.table, "--format", help="Output format."),
+    out: Path = typer.Option(None, "--out", help="Write the result to this file instead of the terminal."),
+    param: list[str] = typer.Option(None, "--param", help="A bound parameter, name=value (repeatable)."),
     home: Path = HomeOption,
 ):
     """Ask the warehouse a question in SQL (DuckDB over the Parquet tables)."""
@@ -229,16 +250,152 @@ def query(
     from sentiment.warehouse import Warehouse
 
     settings = _settings(home)
+    params = dict(p.split("=", 1) for p in param or [] if "=" in p) or None
+    if param and (params is None or len(params) != len(param)):
+        _fail("--param takes name=value")
+    if format is Format.parquet and out is None:
+        _fail("--format parquet needs --out FILE")
     try:
-        frame = run_query(Warehouse(settings.home), sql)
+        frame = run_query(Warehouse(settings.home), sql, params)
     except ValueError as err:
         _fail(str(err))
+    _emit(frame, format, out)
+
+
+def _emit(frame, format: Format, out: Path | None) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if format is Format.parquet:
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), out)
+        typer.echo(f"{len(frame)} rows -> {out}", err=True)
+        return
     if format is Format.csv:
-        frame.to_csv(sys.stdout, index=False)
+        text = frame.to_csv(index=False)
     elif format is Format.json:
-        typer.echo(frame.to_json(orient="records", date_format="iso"))
+        text = frame.to_json(orient="records", date_format="iso") + "\n"
     else:
-        typer.echo(frame.to_string(index=False))
+        text = frame.to_string(index=False) + "\n"
+    if out:
+        out.write_text(text)
+        typer.echo(f"{len(frame)} rows -> {out}", err=True)
+    else:
+        typer.echo(text, nl=False)
+
+
+@app.command()
+def trend(
+    source: str = typer.Option(None, help="Only this source."),
+    topic: str = typer.Option(None, help="Only documents with this topic (a configured topic or a #hashtag)."),
+    start: str = typer.Option(None, "--from", help="First day, YYYY-MM-DD."),
+    end: str = typer.Option(None, "--to", help="Last day, YYYY-MM-DD."),
+    by: str = typer.Option("day", help="Period: day, week or month."),
+    chart: Path = typer.Option(None, help="Also draw mean score (with its interval) and volume to this PNG."),
+    format: Format = typer.Option(Format.table, "--format", help="Output format."),
+    out: Path = typer.Option(None, "--out", help="Write the table to this file."),
+    home: Path = HomeOption,
+):
+    """Sentiment over time for a source or topic: documents, shares, mean score and its 95% interval."""
+    from sentiment.trend import plot_trend
+    from sentiment.trend import trend as run_trend
+    from sentiment.warehouse import Warehouse
+
+    settings = _settings(home)
+    try:
+        frame = run_trend(
+            Warehouse(settings.home), source, topic,
+            date.fromisoformat(start) if start else None, date.fromisoformat(end) if end else None, by,
+        )
+    except ValueError as err:
+        _fail(str(err))
+    if format is Format.parquet and out is None:
+        _fail("--format parquet needs --out FILE")
+    if frame.empty:
+        typer.echo("no data for these filters", err=True)
+    _emit(frame, format, out)
+    if chart and not frame.empty:
+        what = " / ".join(x for x in (source, topic) if x) or "all sources"
+        typer.echo(f"chart -> {plot_trend(frame, chart, f'Sentiment per {by}: {what}', by)}", err=True)
+
+
+@app.command()
+def backfill(
+    start: str = typer.Option(..., "--from", help="First day, YYYY-MM-DD."),
+    end: str = typer.Option(..., "--to", help="Last day, YYYY-MM-DD."),
+    source: list[str] = typer.Option(None, help="Only this source (repeatable)."),
+    force: bool = typer.Option(False, help="Re-score days that are already complete."),
+    max_concurrency: int = typer.Option(1, help="Days scored at once."),
+    single_run: bool = typer.Option(False, help="All days in one Beam job instead of one job per day."),
+    home: Path = HomeOption,
+    json_out: bool = typer.Option(False, "--json", help="Print the summary as one JSON object."),
+):
+    """Score a date range day by day as a Prefect flow; complete days are skipped, so it resumes."""
+    from flows.backfill import backfill_flow
+
+    settings = _settings(home)
+    try:
+        result = backfill_flow(
+            settings.home, date.fromisoformat(start), date.fromisoformat(end), source or None, force,
+            max_concurrency, single_run, progress=not json_out,
+        )
+    except (ValueError, FileNotFoundError) as err:
+        _fail(str(err))
+    if json_out:
+        typer.echo(json.dumps(result.as_dict()))
+    else:
+        typer.echo(f"done {len(result.done)}  skipped {len(result.skipped)}  without data {len(result.empty)}  "
+                   f"failed {len(result.failed)}  documents {result.documents}")
+        for day, error in result.failed.items():
+            typer.echo(f"  failed {day}: {error}")
+    if result.failed:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def nightly(
+    day: str = typer.Option(None, help="The day to score (default: the day that just ended)."),
+    timezone: str = typer.Option("UTC", help="Time zone of 'the day that just ended'."),
+    lag_days: int = typer.Option(1, help="Score the day this many days before today."),
+    home: Path = HomeOption,
+    data_dir: Path = DataOption,
+):
+    """Run the nightly flow once now: ingest, score (catching up missed days), check."""
+    from flows.nightly import nightly_flow
+
+    settings = _settings(home, data_dir)
+    result = nightly_flow(settings.home, settings.data_dir, date.fromisoformat(day) if day else None,
+                          timezone, lag_days)
+    typer.echo(json.dumps(result, default=str))
+
+
+@app.command()
+def deploy(
+    cron: str = typer.Option("0 2 * * *", help="When the nightly run starts."),
+    timezone: str = typer.Option("UTC", help="Time zone of the cron schedule and of 'the day that ended'."),
+    home: Path = HomeOption,
+    data_dir: Path = DataOption,
+):
+    """Register the nightly, backfill and train deployments with the Prefect API (PREFECT_API_URL)."""
+    from flows.deploy import DeployConfig, register
+
+    settings = _settings(home, data_dir)
+    for deployment_id in register(DeployConfig(settings.home, settings.data_dir, cron, timezone)):
+        typer.echo(deployment_id)
+
+
+@app.command()
+def serve(
+    cron: str = typer.Option("0 2 * * *", help="When the nightly run starts."),
+    timezone: str = typer.Option("UTC", help="Time zone of the cron schedule."),
+    home: Path = HomeOption,
+    data_dir: Path = DataOption,
+):
+    """Run the deployments from this process (one machine): nightly on its schedule, the rest on demand."""
+    from flows.deploy import DeployConfig
+    from flows.deploy import serve as run_serve
+
+    settings = _settings(home, data_dir)
+    run_serve(DeployConfig(settings.home, settings.data_dir, cron, timezone))
 
 
 @app.command("models")

@@ -19,14 +19,20 @@ def table_globs(warehouse: Warehouse) -> dict[str, Path]:
         "scored": warehouse.scored / "date=*" / "source=*" / "*.parquet",
         "daily_sentiment": warehouse.aggregates / "daily_sentiment" / "date=*" / "*.parquet",
         "daily_topic_sentiment": warehouse.aggregates / "daily_topic_sentiment" / "date=*" / "*.parquet",
+        "alerts": warehouse.root / "alerts" / "date=*" / "*.parquet",
     }
 
 
 def connect(warehouse: Warehouse) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with a view for each table that has data."""
+    """An in-memory DuckDB with a view for each table that has data.
+
+    Parquet footers are cached on the connection, so a connection kept for several
+    queries (the Python API does) reads each file's metadata once.
+    """
     con = duckdb.connect()
+    con.execute("SET parquet_metadata_cache = true")
     for name, pattern in table_globs(warehouse).items():
-        if not glob.glob(str(pattern)):
+        if next(glob.iglob(str(pattern)), None) is None:
             continue
         con.execute(
             f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{pattern}', "
@@ -40,11 +46,17 @@ def available_tables(warehouse: Warehouse) -> list[str]:
     return [row[0] for row in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()]
 
 
-def run_query(warehouse: Warehouse, sql: str):
-    """The result of `sql` as a pandas DataFrame; a clear error naming the tables there are."""
-    con = connect(warehouse)
+def run_query(
+    warehouse: Warehouse, sql: str, params: dict | list | None = None, con: duckdb.DuckDBPyConnection | None = None
+):
+    """The result of `sql` as a pandas DataFrame; values in `params` are bound, never pasted.
+
+    A bad query raises ValueError with DuckDB's message (and, for an unknown table, the
+    tables there are).
+    """
+    con = con or connect(warehouse)
     try:
-        relation = con.sql(sql)
+        relation = con.sql(sql, params=params) if params else con.sql(sql)
         if relation is None:  # a statement with no result, e.g. SET
             return pd.DataFrame()
         frame = relation.df()

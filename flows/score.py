@@ -1,0 +1,16 @@
+"""The score flow: one Beam job over a date range (see pipelines.score)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from prefect import flow
+
+from flows.tasks import score_task
+
+
+@flow(name="score")
+def score_flow(home: Path, start: date, end: date, sources: list[str] | None = None,
+               beam_args: list[str] | None = None) -> dict:
+    return score_task(home, start, end, sources=sources, beam_args=beam_args).as_dict()

@@ -1,0 +1,147 @@
+"""Backfill, nightly, train and deployments under Prefect's test harness, on a tiny lake."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from datetime import date
+
+import pytest
+from pandas.testing import assert_frame_equal
+
+from flows.backfill import backfill_flow
+from flows.nightly import nightly_flow
+from flows.train import train_flow
+from ingestion.ingest import ingest_source
+from ingestion.sources import demo_sources
+from pipelines.manifest import manifest_path
+from sentiment.query import run_query
+from sentiment.warehouse import Warehouse
+from tests.factories import TINY_TRAIN, write_demo_data
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+D1, D3 = date(2015, 2, 17), date(2015, 2, 20)
+
+
+def _lake(root, tiny_model) -> Warehouse:
+    data = write_demo_data(root / "data")
+    wh = Warehouse(root / "wh")
+    for spec in demo_sources(data):
+        ingest_source(spec, wh)
+    wh.models.mkdir()
+    shutil.copytree(tiny_model, wh.models / "v1")
+    wh.set_current_model(wh.models / "v1")
+    return wh
+
+
+def _tables(wh):
+    return [run_query(wh, f"SELECT * FROM {t} ORDER BY ALL") for t in ("scored", "daily_sentiment")]
+
+
+def test_backfill_skips_complete_days_and_single_run_gives_the_same_tables(prefect_harness, tmp_path, tiny_model):
+    wh = _lake(tmp_path / "a", tiny_model)
+    first = backfill_flow(wh.root, D1, D3, max_concurrency=2)
+    assert first.done == ["2015-02-17", "2015-02-18", "2015-02-19", "2015-02-20"] and not first.failed
+    assert first.documents == 71
+    again = backfill_flow(wh.root, D1, date(2015, 2, 22))
+    assert again.done == [] and len(again.skipped) == 4 and again.empty == ["2015-02-21", "2015-02-22"]
+    forced = backfill_flow(wh.root, D1, D1, force=True)
+    assert forced.done == ["2015-02-17"]
+
+    other = _lake(tmp_path / "b", tiny_model)
+    single = backfill_flow(other.root, D1, D3, single_run=True)
+    assert single.done == first.done and single.documents == 71
+    for a, b in zip(_tables(wh), _tables(other), strict=True):
+        assert_frame_equal(a, b, check_exact=False, rtol=1e-5)
+
+
+def test_a_new_input_file_makes_its_day_due_again(prefect_harness, tmp_path, tiny_model):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from ingestion.sources import SourceSpec
+
+    wh = _lake(tmp_path, tiny_model)
+    backfill_flow(wh.root, D1, D3)
+    extra = tmp_path / "extra.parquet"
+    pq.write_table(pa.Table.from_pylist([{"id": "n1", "text": "great news", "published_at": "2015-02-18T10:00:00Z"}]),
+                   extra)
+    ingest_source(SourceSpec(name="twitter", path=extra, id_field="id"), wh)
+    result = backfill_flow(wh.root, D1, D3)
+    assert result.done == ["2015-02-18"] and len(result.skipped) == 3
+
+
+def test_nightly_scores_the_day_catches_up_and_writes_alerts(prefect_harness, tmp_path, tiny_model):
+    wh = _lake(tmp_path, tiny_model)
+    backfill_flow(wh.root, D1, D1)
+    result = nightly_flow(wh.root, day=D3)
+    assert result["range"] == ["2015-02-18", "2015-02-20"]  # the missed days, in one backfill
+    assert result["backfill"]["done"] == ["2015-02-18", "2015-02-19", "2015-02-20"]
+    assert (wh.root / "alerts" / "date=2015-02-20" / "part-0.parquet").is_file()
+    assert manifest_path(wh, "2015-02-20").is_file()
+
+
+def test_train_promotes_only_a_model_at_least_as_good(prefect_harness, tmp_path, labelled_dir):
+    home = tmp_path / "wh"
+    first = train_flow(home, labelled_dir, overrides=TINY_TRAIN)
+    assert first["promoted"] and first["current"] is None
+    worse = train_flow(home, labelled_dir, overrides={**TINY_TRAIN, "epochs": 1, "lr": 1e-6})
+    assert not worse["promoted"] and worse["candidate"]["macro_f1"] < worse["current"]["macro_f1"]
+    assert Warehouse(home).current_model().name == first["version"]
+    from sentiment.models import list_models
+
+    listed = {m["version"]: m for m in list_models(Warehouse(home))}
+    assert listed[first["version"]]["current"] and not listed[worse["version"]]["current"]
+    assert "test" in listed[worse["version"]]["metrics"]
+
+
+def test_deployments_register_with_their_schedules(prefect_harness, tmp_path):
+    from prefect import get_client
+
+    from flows.deploy import DeployConfig, register
+
+    register(DeployConfig(tmp_path / "wh", tmp_path / "data", cron="0 2 * * *", timezone="Europe/Berlin"))
+    with get_client(sync_client=True) as client:
+        nightly = client.read_deployment_by_name("nightly/nightly")
+        backfill = client.read_deployment_by_name("backfill/backfill")
+        train = client.read_deployment_by_name("train/train")
+    schedule = nightly.schedules[0].schedule
+    assert (schedule.cron, schedule.timezone) == ("0 2 * * *", "Europe/Berlin")
+    assert nightly.parameters["timezone"] == "Europe/Berlin" and nightly.parameters["lag_days"] == 1
+    assert nightly.parameters["home"] == str(tmp_path / "wh")
+    assert backfill.schedules == [] and train.schedules == []
+    assert train.parameters["metric"] == "macro_f1"
+
+
+def _backfill_command(home):
+    return [sys.executable, "-m", "sentiment.cli", "backfill", "--home", str(home),
+            "--from", "2015-02-17", "--to", "2015-02-20", "--json"]
+
+
+def test_backfill_killed_midway_resumes_to_identical_tables(tmp_path, tiny_model):
+    reference = _lake(tmp_path / "ref", tiny_model)
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    ref = subprocess.run(_backfill_command(reference.root), env=env, capture_output=True, text=True, timeout=300)
+    assert ref.returncode == 0, ref.stderr[-3000:]
+
+    wh = _lake(tmp_path / "killed", tiny_model)
+    process = subprocess.Popen(_backfill_command(wh.root), env=env, start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and not list((wh.manifests / "score").glob("*.json")):
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)  # the whole process group, Prefect's server too
+    process.wait()
+    done_before = len(list((wh.manifests / "score").glob("*.json")))
+    assert 1 <= done_before < 4, "the backfill should have been killed midway"
+
+    resumed = subprocess.run(_backfill_command(wh.root), env=env, check=True, capture_output=True, text=True,
+                             timeout=300)
+    summary = json.loads(resumed.stdout.strip().splitlines()[-1])
+    assert len(summary["skipped"]) == done_before and len(summary["done"]) == 4 - done_before
+    for a, b in zip(_tables(reference), _tables(wh), strict=True):
+        assert_frame_equal(a.drop(columns=["model_version"], errors="ignore"),
+                           b.drop(columns=["model_version"], errors="ignore"))
