@@ -9,22 +9,28 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
 RAW_COLUMNS = ["doc_id", "source", "published_at", "text", "lang"]
-_PARTITION = re.compile(r"source=([^/]+)/date=(\d{4}-\d{2}-\d{2})/")
+_VALUE = {"source": r"([^/]+)", "date": r"(\d{4}-\d{2}-\d{2})"}
+
+
+def partition_files(root: str, keys: tuple[str, str]) -> list[tuple[str, dict[str, str]]]:
+    """(path, {key: value}) for each Parquet file of `root/<k1>=*/<k2>=*/`, through Beam's filesystems."""
+    pattern = FileSystems.join(root, *(f"{k}=*" for k in keys), "*.parquet")
+    regex = re.compile("/".join(f"{k}={_VALUE[k]}" for k in keys) + "/")
+    out = []
+    for meta in FileSystems.match([pattern])[0].metadata_list:
+        found = regex.search(meta.path.replace("\\", "/"))
+        if found:
+            out.append((meta.path, dict(zip(keys, found.groups(), strict=True))))
+    return sorted(out)
 
 
 def raw_files(raw_dir: str, start: date, end: date, sources: list[str] | None = None) -> list[str]:
     """Parquet files of `raw/source=*/date=*/` with start <= date <= end, sorted."""
-    pattern = FileSystems.join(raw_dir, "source=*", "date=*", "*.parquet")
-    matched = FileSystems.match([pattern])[0].metadata_list
-    files = []
-    for meta in matched:
-        found = _PARTITION.search(meta.path.replace("\\", "/"))
-        if not found:
-            continue
-        source, day = found.group(1), date.fromisoformat(found.group(2))
-        if start <= day <= end and (not sources or source in sources):
-            files.append(meta.path)
-    return sorted(files)
+    return [
+        path
+        for path, values in partition_files(raw_dir, ("source", "date"))
+        if start <= date.fromisoformat(values["date"]) <= end and (not sources or values["source"] in sources)
+    ]
 
 
 class ReadRawDocuments(beam.PTransform):
@@ -42,19 +48,17 @@ class ReadRawDocuments(beam.PTransform):
         )
 
 
-_SCORED = re.compile(r"date=(\d{4}-\d{2}-\d{2})/source=([^/]+)/")
-
-
 def scored_files(scored_dir: str, days: list[str], exclude: list[tuple[str, str]]) -> list[str]:
     """Scored partition files of `days`, except the (day, source) partitions in `exclude`."""
     wanted, skip = set(days), set(exclude)
-    pattern = FileSystems.join(scored_dir, "date=*", "source=*", "*.parquet")
-    files = []
-    for meta in FileSystems.match([pattern])[0].metadata_list:
-        found = _SCORED.search(meta.path.replace("\\", "/"))
-        if found and found.group(1) in wanted and (found.group(1), found.group(2)) not in skip:
-            files.append(meta.path)
-    return sorted(files)
+    return [
+        path
+        for path, v in partition_files(scored_dir, ("date", "source"))
+        if v["date"] in wanted and (v["date"], v["source"]) not in skip
+    ]
+
+
+_SCORED = re.compile(r"date=(\d{4}-\d{2}-\d{2})/source=([^/]+)/")
 
 
 def _with_partition_values(element):

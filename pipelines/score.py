@@ -60,10 +60,11 @@ class ScoreJob:
     def __post_init__(self) -> None:
         self.home = Path(self.home)
         self.start, self.end = _as_date(self.start), _as_date(self.end)
+        self.device = {"cpu": "CPU", "cuda": "GPU", "gpu": "GPU"}.get(self.device.lower(), self.device)
         if self.start > self.end:
             raise ValueError(f"--from {self.start} is after --to {self.end}")
         if self.device not in ("CPU", "GPU"):
-            raise ValueError(f"device must be CPU or GPU, not {self.device!r}")
+            raise ValueError(f"device must be cpu or cuda (CPU or GPU), not {self.device!r}")
         if self.max_batch_tokens < 1 or (self.max_tokens is not None and self.max_tokens < 1):
             raise ValueError("max_batch_tokens and max_tokens must be positive")
 
@@ -224,7 +225,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[ScoreJob, bool]:
     parser.add_argument("--to", dest="end", type=date.fromisoformat, required=True, help="last day, YYYY-MM-DD")
     parser.add_argument("--model", type=Path, default=None, help="model directory (default: models/current)")
     parser.add_argument("--source", action="append", dest="sources", help="only this source (repeatable)")
-    parser.add_argument("--device", default="CPU", choices=["CPU", "GPU"], help="where RunInference runs")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda: where RunInference runs")
     parser.add_argument("--max-batch-tokens", type=int, default=16384, help="tokens per inference batch")
     parser.add_argument("--max-tokens", type=int, default=None, help="cut texts to this many tokens")
     parser.add_argument("--topics", type=Path, default=None, help="topics TOML (default: <home>/topics.toml)")

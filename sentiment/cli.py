@@ -203,7 +203,7 @@ def score(
     end: str = typer.Option(..., "--to", help="Last day, YYYY-MM-DD."),
     model: Path = typer.Option(None, help="Model directory (default: models/current)."),
     source: list[str] = typer.Option(None, help="Only this source (repeatable); the days' aggregates stay whole."),
-    device: str = typer.Option("CPU", help="CPU or GPU, where RunInference runs."),
+    device: str = typer.Option("cpu", help="cpu or cuda: where RunInference runs."),
     max_batch_tokens: int = typer.Option(16384, help="Tokens per inference batch."),
     max_tokens: int = typer.Option(None, help="Cut texts to this many tokens (default: the model's limit)."),
     topics: Path = typer.Option(None, help="Topics TOML (default: <home>/topics.toml when present)."),

@@ -92,3 +92,21 @@ def beam_test_pipeline():
     from apache_beam.testing.test_pipeline import TestPipeline
 
     return TestPipeline(runner="FnApiRunner", argv=[])
+
+
+def make_lake(root: Path, model_dir: Path):
+    """A warehouse under `root` with the demo corpora ingested and `model_dir` as its current model."""
+    import shutil
+
+    from ingestion.ingest import ingest_source
+    from ingestion.sources import demo_sources
+    from sentiment.warehouse import Warehouse
+
+    data = write_demo_data(root / "data")
+    warehouse = Warehouse(root / "wh")
+    for spec in demo_sources(data):
+        ingest_source(spec, warehouse)
+    warehouse.models.mkdir(parents=True)
+    shutil.copytree(model_dir, warehouse.models / "v1")
+    warehouse.set_current_model(warehouse.models / "v1")
+    return warehouse

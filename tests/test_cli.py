@@ -1,30 +1,19 @@
 """The command line, through Typer's runner, against real files."""
 
 import json
-import shutil
 
 import pytest
 from typer.testing import CliRunner
 
-from ingestion.ingest import ingest_source
-from ingestion.sources import demo_sources
 from sentiment.cli import app
-from sentiment.warehouse import Warehouse
-from tests.factories import write_demo_data
+from tests.factories import make_lake
 
 runner = CliRunner()
 
 
 @pytest.fixture
 def home(tmp_path, tiny_model):
-    data = write_demo_data(tmp_path / "data")
-    wh = Warehouse(tmp_path / "wh")
-    for spec in demo_sources(data):
-        ingest_source(spec, wh)
-    wh.models.mkdir()
-    shutil.copytree(tiny_model, wh.models / "v1")
-    wh.set_current_model(wh.models / "v1")
-    return wh.root
+    return make_lake(tmp_path, tiny_model).root
 
 
 def test_help_explains_every_command():

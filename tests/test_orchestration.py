@@ -2,7 +2,6 @@
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -16,25 +15,17 @@ from flows.backfill import backfill_flow
 from flows.nightly import nightly_flow
 from flows.train import train_flow
 from ingestion.ingest import ingest_source
-from ingestion.sources import demo_sources
 from pipelines.manifest import manifest_path
 from sentiment.query import run_query
 from sentiment.warehouse import Warehouse
-from tests.factories import TINY_TRAIN, write_demo_data
+from tests.factories import TINY_TRAIN, make_lake
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 D1, D3 = date(2015, 2, 17), date(2015, 2, 20)
 
 
 def _lake(root, tiny_model) -> Warehouse:
-    data = write_demo_data(root / "data")
-    wh = Warehouse(root / "wh")
-    for spec in demo_sources(data):
-        ingest_source(spec, wh)
-    wh.models.mkdir()
-    shutil.copytree(tiny_model, wh.models / "v1")
-    wh.set_current_model(wh.models / "v1")
-    return wh
+    return make_lake(root, tiny_model)
 
 
 def _tables(wh):

@@ -1,7 +1,6 @@
 """The scoring job through Beam's Job API (the one Flink's and Spark's job servers speak),
 against Beam's own local job service on localhost."""
 
-import shutil
 import socket
 import subprocess
 import sys
@@ -10,12 +9,10 @@ import time
 import pytest
 from pandas.testing import assert_frame_equal
 
-from ingestion.ingest import ingest_source
-from ingestion.sources import demo_sources
 from pipelines.score import ScoreJob, score_range
 from sentiment.query import run_query
 from sentiment.warehouse import Warehouse
-from tests.factories import write_demo_data
+from tests.factories import make_lake
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -48,14 +45,7 @@ def job_endpoint():
 
 
 def _warehouse(root, tiny_model) -> Warehouse:
-    data = write_demo_data(root / "data")
-    wh = Warehouse(root / "wh")
-    for spec in demo_sources(data):
-        ingest_source(spec, wh)
-    wh.models.mkdir()
-    shutil.copytree(tiny_model, wh.models / "v1")
-    wh.set_current_model(wh.models / "v1")
-    return wh
+    return make_lake(root, tiny_model)
 
 
 def test_portable_runner_gives_the_same_tables_as_the_local_runner(job_endpoint, tmp_path, tiny_model):

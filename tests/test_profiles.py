@@ -45,3 +45,26 @@ def test_make_wheel_builds_the_package_the_profiles_name():
     for path in PROFILES:
         for package in PipelineOptions(profile_args(path)).view_as(SetupOptions).extra_packages or []:
             assert Path(package).name in built, f"{path.name} names {package}; make wheel built {built}"
+
+
+def test_prefect_yaml_names_real_flows_and_the_nightly_schedule():
+    import importlib
+
+    import yaml
+    from prefect import Flow
+
+    config = yaml.safe_load((ROOT / "infra" / "prefect.yaml").read_text())
+    deployments = {d["name"]: d for d in config["deployments"]}
+    assert set(deployments) == {"nightly", "backfill", "train"}
+    for deployment in deployments.values():
+        module, name = deployment["entrypoint"].split(":")
+        flow = getattr(importlib.import_module(module.removesuffix(".py").replace("/", ".")), name)
+        assert isinstance(flow, Flow)
+        assert set(deployment["parameters"]) <= set(flow.parameters.properties)
+    assert deployments["nightly"]["schedules"][0]["cron"] == "0 2 * * *"
+
+
+def test_device_names():
+    assert ScoreJob(home=ROOT, start="2024-01-01", end="2024-01-01", device="cuda").device == "GPU"
+    with pytest.raises(ValueError, match="cpu or cuda"):
+        ScoreJob(home=ROOT, start="2024-01-01", end="2024-01-01", device="tpu")

@@ -1,34 +1,23 @@
 """Queries: bound parameters, output formats, trend, a second engine, the Python API."""
 
 import json
-import shutil
 
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from ingestion.ingest import ingest_source
-from ingestion.sources import demo_sources
 from pipelines.score import ScoreJob, score_range
 from sentiment.api import open_warehouse
 from sentiment.cli import app
-from sentiment.warehouse import Warehouse
-from tests.factories import write_demo_data
+from tests.factories import make_lake
 
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory, tiny_model):
-    root = tmp_path_factory.mktemp("q")
-    data = write_demo_data(root / "data")
-    wh = Warehouse(root / "wh")
-    for spec in demo_sources(data):
-        ingest_source(spec, wh)
-    wh.models.mkdir()
-    shutil.copytree(tiny_model, wh.models / "v1")
-    wh.set_current_model(wh.models / "v1")
+    wh = make_lake(tmp_path_factory.mktemp("q"), tiny_model)
     score_range(ScoreJob(home=wh.root, start="2015-02-17", end="2015-02-20"))
     return wh.root
 

@@ -1,31 +1,21 @@
 """The scoring job on a tiny warehouse: counts, aggregates against DuckDB, idempotent re-runs."""
 
-import shutil
 from datetime import date
 
 import pytest
 from pandas.testing import assert_frame_equal
 
-from ingestion.ingest import ingest_source
-from ingestion.sources import demo_sources
 from pipelines.score import ScoreJob, parse_args, score_range
 from sentiment.query import run_query
 from sentiment.warehouse import Warehouse
-from tests.factories import write_demo_data
+from tests.factories import make_lake
 
 WEEK = date(2015, 2, 17), date(2015, 2, 19)
 
 
 @pytest.fixture
 def warehouse(tmp_path, tiny_model) -> Warehouse:
-    data = write_demo_data(tmp_path / "data")
-    wh = Warehouse(tmp_path / "wh")
-    for spec in demo_sources(data):
-        ingest_source(spec, wh)
-    wh.models.mkdir(parents=True)
-    shutil.copytree(tiny_model, wh.models / "v1")
-    wh.set_current_model(wh.models / "v1")
-    return wh
+    return make_lake(tmp_path, tiny_model)
 
 
 def _tables(wh):
