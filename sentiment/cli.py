@@ -23,6 +23,8 @@ app = typer.Typer(
 )
 datasets_app = typer.Typer(help="Fetch the public datasets (for machines without the shared data directory).")
 app.add_typer(datasets_app, name="datasets")
+models_app = typer.Typer(help="The model registry under models/: versions, metrics, the current one.")
+app.add_typer(models_app, name="models")
 
 HomeOption = typer.Option(None, "--home", help="Warehouse directory (env SENTIMENT_HOME, default ./warehouse).")
 DataOption = typer.Option(
@@ -398,15 +400,26 @@ def serve(
     run_serve(DeployConfig(settings.home, settings.data_dir, cron, timezone))
 
 
-@app.command("models")
-def models_list(home: Path = HomeOption):
+@models_app.command("list")
+def models_list(
+    home: Path = HomeOption,
+    json_out: bool = typer.Option(False, "--json", help="One JSON object per line."),
+):
     """List model versions, their metrics, and which one is current."""
     from sentiment.models import list_models
     from sentiment.warehouse import Warehouse
 
     settings = _settings(home)
-    for row in list_models(Warehouse(settings.home)):
-        typer.echo(json.dumps(row))
+    rows = list_models(Warehouse(settings.home))
+    if not rows:
+        typer.echo(f"no models under {Warehouse(settings.home).models}: run `sentiment train --register`", err=True)
+    for row in rows:
+        if json_out:
+            typer.echo(json.dumps(row))
+            continue
+        test = row["metrics"].get("test") or row["metrics"].get("validation") or {}
+        scores = "  ".join(f"{k} {v:.3f}" for k, v in test.items() if k != "n")
+        typer.echo(f"{'*' if row['current'] else ' '} {row['version']}  {scores}")
 
 
 @datasets_app.command("download")

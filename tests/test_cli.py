@@ -69,3 +69,9 @@ def test_train_dry_run(labelled_dir, tmp_path):
 def test_train_bad_data_dir_is_a_clear_error(tmp_path):
     result = runner.invoke(app, ["train", "--data", str(tmp_path), "--out", str(tmp_path / "m")])
     assert result.exit_code == 2 and "train.parquet" in result.output
+
+
+def test_models_list_marks_the_current_model(home):
+    result = runner.invoke(app, ["models", "list", "--home", str(home)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("* ") and "accuracy" in result.stdout

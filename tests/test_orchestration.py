@@ -49,6 +49,16 @@ def test_backfill_skips_complete_days_and_single_run_gives_the_same_tables(prefe
         assert_frame_equal(a, b, check_exact=False, rtol=1e-5)
 
 
+def test_a_failed_day_is_retried_then_reported_and_the_others_go_on(prefect_harness, tmp_path, tiny_model):
+    wh = _lake(tmp_path, tiny_model)
+    broken = wh.raw_partition("twitter", "2015-02-18") / "part-0.parquet"
+    broken.write_bytes(b"not parquet at all")
+    result = backfill_flow(wh.root, D1, D3, max_concurrency=2)
+    assert result.done == ["2015-02-17", "2015-02-19", "2015-02-20"]
+    assert list(result.failed) == ["2015-02-18"]
+    assert not manifest_path(wh, "2015-02-18").exists()  # the failed day is not marked complete
+
+
 def test_a_new_input_file_makes_its_day_due_again(prefect_harness, tmp_path, tiny_model):
     import pyarrow as pa
     import pyarrow.parquet as pq
