@@ -7,10 +7,24 @@ from pathlib import Path
 from prefect import flow
 
 from flows.tasks import ingest_task
-from ingestion.sources import demo_sources
+from ingestion.config import load_sources
+from ingestion.sources import SourceSpec, demo_sources
+
+
+def select_sources(config: Path | None, data_dir: Path | None, names: list[str] | None) -> list[SourceSpec]:
+    """The sources of a sources file (or the demo's, from the datasets directory), optionally by name."""
+    specs = load_sources(Path(config)) if config else demo_sources(Path(data_dir)) if data_dir else []
+    if not specs:
+        raise ValueError("no sources: give a sources file (--config) or an input (--input)")
+    if names:
+        unknown = sorted(set(names) - {s.name for s in specs})
+        if unknown:
+            raise ValueError(f"unknown source(s) {unknown}; configured: {sorted(s.name for s in specs)}")
+        specs = [s for s in specs if s.name in names]
+    return specs
 
 
 @flow(name="ingest")
-def ingest_flow(home: Path, data_dir: Path, sources: list[str] | None = None) -> list[dict]:
-    specs = [s for s in demo_sources(Path(data_dir)) if not sources or s.name in sources]
-    return [ingest_task(spec, home).as_dict() for spec in specs]
+def ingest_flow(home: Path, config: Path | None = None, data_dir: Path | None = None,
+                sources: list[str] | None = None) -> list[dict]:
+    return [ingest_task(spec, home).as_dict() for spec in select_sources(config, data_dir, sources)]

@@ -9,9 +9,9 @@ from pathlib import Path
 from prefect import flow, get_run_logger
 
 from flows.backfill import backfill_flow
+from flows.ingest import select_sources
 from flows.schedule import catch_up_range, nightly_target
 from flows.tasks import checks_task, ingest_task
-from ingestion.sources import demo_sources
 from pipelines.manifest import read_manifest
 from sentiment.warehouse import Warehouse
 from sentiment_model import checkpoint
@@ -32,17 +32,19 @@ def nightly_flow(
     home: Path,
     data_dir: Path | None = None,
     day: date | None = None,
+    config: Path | None = None,
     timezone: str = "UTC",
     lag_days: int = 1,
     max_catch_up_days: int = 31,
     beam_args: list[str] | None = None,
 ) -> dict:
-    """Ingest the configured sources, score `day` (default: the day that just ended in `timezone`)
+    """Ingest the sources of `config` (or the demo's from `data_dir`), score `day` (default: the day that just ended in `timezone`)
     and any missed days before it as one backfill, then run the checks for `day`."""
     logger = get_run_logger()
     warehouse = Warehouse(Path(home))
     target = day or nightly_target(datetime.now(UTC), timezone, lag_days)
-    ingested = [ingest_task(spec, home).as_dict() for spec in demo_sources(Path(data_dir))] if data_dir else []
+    specs = select_sources(config, data_dir, None) if (config or data_dir) else []
+    ingested = [ingest_task(spec, home).as_dict() for spec in specs]
     version = checkpoint.read_meta(warehouse.current_model())["version"]
     previous = last_complete_day(warehouse, target - timedelta(days=1), version)
     start, end = catch_up_range(previous, target, max_catch_up_days)

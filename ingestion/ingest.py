@@ -6,25 +6,31 @@ import hashlib
 import json
 import logging
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from tqdm.auto import tqdm
 
 from ingestion.records import (
     RecordError,
     clean_text,
     content_hash,
+    html_to_text,
     make_doc_id,
     optional_str,
     parse_timestamp,
 )
 from ingestion.schema import QUARANTINE_SCHEMA, RAW_SCHEMA
-from ingestion.sources import RawRecord, SourceSpec, read_records
+from ingestion.sources import InputError, RawRecord, SourceSpec, input_files, read_file
 from sentiment.warehouse import PART_FILE, Warehouse, write_file_atomic, write_partition
 
 log = logging.getLogger(__name__)
+
+
+CHUNK_RECORDS = 100_000  # records held in memory before they are merged into partitions
 
 
 @dataclass
@@ -35,6 +41,7 @@ class IngestSummary:
     duplicates: int = 0  # same doc_id seen earlier in this run or already stored
     quarantined: int = 0
     partitions_written: int = 0
+    errors: list[dict] = field(default_factory=list)  # input files that could not be read to the end
 
     @property
     def reconciles(self) -> bool:
@@ -44,38 +51,72 @@ class IngestSummary:
         return asdict(self)
 
 
-def ingest_source(spec: SourceSpec, warehouse: Warehouse, now: datetime | None = None) -> IngestSummary:
-    """Ingest every record of `spec`; re-running with the same input changes nothing."""
+def ingest_source(
+    spec: SourceSpec, warehouse: Warehouse, now: datetime | None = None, chunk_records: int = CHUNK_RECORDS,
+    progress: bool = False,
+) -> IngestSummary:
+    """Ingest every record of `spec`; re-running with the same input changes nothing.
+
+    Records stream through in chunks of `chunk_records`, so memory stays bounded by the
+    chunk, not the input. A file that cannot be read to its end is reported in
+    `errors` (its earlier records are kept) and the other files are still ingested.
+    """
     now = now or datetime.now(UTC)
     summary = IngestSummary(spec.name)
     by_day: dict[str, dict[str, dict]] = defaultdict(dict)
-    rejected: list[dict] = []
-    for record in read_records(spec):
-        summary.read += 1
+    rejected: dict[str, list[dict]] = defaultdict(list)
+    pending = 0
+    bar = tqdm(desc=f"ingest {spec.name}", unit=" records", disable=not progress, mininterval=1.0)
+    for path in input_files(spec):
+        rejected.setdefault(str(path), [])
         try:
-            row = to_row(record, spec, now)
-        except RecordError as err:
-            rejected.append(_quarantine_row(spec, record, str(err), now))
-            continue
-        day = row["published_at"].date().isoformat()
-        if row["doc_id"] in by_day[day]:
-            summary.duplicates += 1
-            continue
-        by_day[day][row["doc_id"]] = row
-    summary.quarantined = len(rejected)
-    for day, rows in sorted(by_day.items()):
-        written, duplicates = _merge_partition(warehouse, spec.name, day, rows)
-        summary.written += written
-        summary.duplicates += duplicates
-        summary.partitions_written += int(written > 0)
-    _write_quarantine(warehouse, spec, rejected)
+            for record in read_file(path, spec):
+                summary.read += 1
+                pending += 1
+                try:
+                    row = to_row(record, spec, now)
+                except RecordError as err:
+                    rejected[record.input].append(_quarantine_row(spec, record, str(err), now))
+                else:
+                    day_rows = by_day[row["published_at"].date().isoformat()]
+                    if row["doc_id"] in day_rows:
+                        summary.duplicates += 1
+                    else:
+                        day_rows[row["doc_id"]] = row
+                if pending >= chunk_records:
+                    _flush(warehouse, spec.name, by_day, summary)
+                    bar.update(pending)
+                    pending = 0
+        except InputError as err:
+            # The unread rest of the file is quarantined as one record, so it shows in the table.
+            log.error("%s", err)
+            summary.errors.append({"input": str(path), "error": str(err)})
+            summary.read += 1
+            rest = RawRecord(-1, None, str(err), raw=None, input=str(path))
+            rejected[str(path)].append(_quarantine_row(spec, rest, f"unreadable rest of file: {err}", now))
+    _flush(warehouse, spec.name, by_day, summary)
+    bar.update(pending)
+    bar.close()
+    for input_path, rows in rejected.items():
+        _write_quarantine(warehouse, spec.name, input_path, rows)
+    summary.quarantined = sum(len(rows) for rows in rejected.values())
     if not summary.reconciles:  # a bug, never bad input
         raise AssertionError(f"ingest counts do not reconcile: {summary}")
     log.info(
-        "ingested %s: read %d = written %d + duplicates %d + quarantined %d",
+        "ingested %s: read %d = written %d + duplicates %d + quarantined %d%s",
         spec.name, summary.read, summary.written, summary.duplicates, summary.quarantined,
+        f" ({len(summary.errors)} file(s) not read to the end)" if summary.errors else "",
     )
     return summary
+
+
+def _flush(warehouse: Warehouse, source: str, by_day: dict, summary: IngestSummary) -> None:
+    for day, rows in sorted(by_day.items()):
+        written, duplicates = _merge_partition(warehouse, source, day, rows)
+        summary.written += written
+        summary.duplicates += duplicates
+        summary.partitions_written += int(written > 0)
+    by_day.clear()
 
 
 def to_row(record: RawRecord, spec: SourceSpec, now: datetime) -> dict:
@@ -83,8 +124,18 @@ def to_row(record: RawRecord, spec: SourceSpec, now: datetime) -> dict:
     if record.fields is None:
         raise RecordError(record.error or "unreadable record")
     fields = record.fields
-    text = clean_text(fields.get(spec.text_field))
+    body = fields.get(spec.text_field)
+    for fallback in spec.text_fallbacks:
+        if body is None or (isinstance(body, str) and not body.strip()):
+            body = fields.get(fallback)
     title = optional_str(fields.get(spec.title_field)) if spec.title_field else None
+    if spec.html:
+        body = html_to_text(body) if isinstance(body, str) else body
+        title = html_to_text(title) if title else title
+    if spec.combine_title and title:
+        body = f"{title}. {body}" if isinstance(body, str) and body.strip() else title
+    text = clean_text(body)
+    title = clean_text(title) if title else None
     digest = content_hash(text)
     native_id = fields.get(spec.id_field) if spec.id_field else None
     lang = optional_str(fields.get(spec.lang_field)) if spec.lang_field else None
@@ -123,7 +174,7 @@ def _quarantine_row(spec: SourceSpec, record: RawRecord, reason: str, now: datet
     raw = record.raw if record.fields is None else json.dumps(record.fields, default=str)
     return {
         "source": spec.name,
-        "input": str(spec.path),
+        "input": record.input,
         "record": record.number,
         "reason": reason,
         "raw": raw,
@@ -131,10 +182,10 @@ def _quarantine_row(spec: SourceSpec, record: RawRecord, reason: str, now: datet
     }
 
 
-def _write_quarantine(warehouse: Warehouse, spec: SourceSpec, rows: list[dict]) -> None:
+def _write_quarantine(warehouse: Warehouse, source: str, input_path: str, rows: list[dict]) -> None:
     """One file per input, replaced on every run, so re-runs never repeat quarantine rows."""
-    key = hashlib.sha1(str(spec.path.resolve()).encode()).hexdigest()[:12]
-    path = warehouse.quarantine / f"source={spec.name}" / f"input-{key}.parquet"
+    key = hashlib.sha1(str(Path(input_path).resolve()).encode()).hexdigest()[:12]
+    path = warehouse.quarantine / f"source={source}" / f"input-{key}.parquet"
     if not rows:
         path.unlink(missing_ok=True)
         return

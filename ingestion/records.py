@@ -7,6 +7,7 @@ import math
 import re
 import unicodedata
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 _WHITESPACE = re.compile(r"\s+")
@@ -49,6 +50,8 @@ def parse_timestamp(value: object, tz: str = "UTC") -> datetime:
             return datetime.fromtimestamp(seconds, tz=UTC)
         except (OverflowError, OSError, ValueError) as err:
             raise RecordError(f"timestamp out of range: {value!r}") from err
+    elif isinstance(value, str) and value.strip().lstrip("-").replace(".", "", 1).isdigit():
+        return parse_timestamp(float(value), tz)  # epoch seconds or milliseconds as text
     elif isinstance(value, str):
         try:
             moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
@@ -79,3 +82,36 @@ def optional_str(value: object) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+class _TextExtractor(HTMLParser):
+    """Text of an HTML fragment: tags dropped, entities decoded, script/style skipped."""
+
+    _SKIP = {"script", "style", "noscript"}
+    _BLOCK = {"p", "br", "div", "li", "h1", "h2", "h3", "h4", "tr", "blockquote"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self._SKIP:
+            self.skipping += 1
+        elif tag in self._BLOCK:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag):
+        if tag in self._SKIP and self.skipping:
+            self.skipping -= 1
+
+    def handle_data(self, data):
+        if not self.skipping:
+            self.parts.append(data)
+
+
+def html_to_text(value: str) -> str:
+    parser = _TextExtractor()
+    parser.feed(value)
+    parser.close()
+    return "".join(parser.parts)

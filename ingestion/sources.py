@@ -1,32 +1,50 @@
-"""Source definitions and readers that yield raw records from dump files."""
+"""Source definitions and readers that stream raw records from dump files.
+
+An input is a file, a directory or a glob; files may be JSONL, CSV or Parquet, and
+JSONL/CSV may be gzip- or zstd-compressed (`.jsonl.gz`, `.csv.zst`, ...).
+"""
 
 from __future__ import annotations
 
 import csv
+import glob
+import gzip
+import io
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import zstandard
 
-FORMATS = ("parquet", "jsonl", "csv")
+FORMATS = ("auto", "parquet", "jsonl", "csv")
+DEFAULT_MAX_BYTES = 8 * 2**30  # decompressed bytes read from one input file, at most
+
+
+class InputError(RuntimeError):
+    """An input file that cannot be read to its end (truncated, corrupt, over the size cap)."""
 
 
 @dataclass(frozen=True)
 class SourceSpec:
     name: str  # the `source=` partition value, e.g. "twitter"
-    path: Path  # a dump file
-    format: str = "parquet"  # one of FORMATS
+    path: Path | str  # a file, a directory or a glob
+    format: str = "auto"  # one of FORMATS; auto: from the file name
     id_field: str | None = "id"  # the record's own id; None: use a content hash
     text_field: str = "text"
+    text_fallbacks: tuple[str, ...] = ()  # fields tried, in order, when text_field is empty
     time_field: str = "published_at"
     title_field: str | None = None
+    combine_title: bool = False  # the scored text is "title. text"
     author_field: str | None = None
     url_field: str | None = None
     lang_field: str | None = None
     default_lang: str = "und"  # used when the record carries no language
     timezone: str = "UTC"  # for naive timestamps
+    html: bool = False  # text and title are HTML: reduce to text
+    max_bytes: int = DEFAULT_MAX_BYTES  # decompressed size cap per input file
+    extra: dict = field(default_factory=dict, compare=False)  # preset-specific settings
 
     def __post_init__(self) -> None:
         if self.format not in FORMATS:
@@ -37,10 +55,11 @@ class SourceSpec:
 
 @dataclass(frozen=True)
 class RawRecord:
-    number: int  # 0-based position in the input
+    number: int  # 0-based position in its input file
     fields: dict | None  # None when the record could not even be parsed
     error: str | None = None  # why it could not be parsed
     raw: str | None = None  # the unparsed text, for the quarantine
+    input: str = ""  # the file it came from
 
 
 def demo_sources(data_dir: Path) -> list[SourceSpec]:
@@ -62,54 +81,120 @@ def demo_sources(data_dir: Path) -> list[SourceSpec]:
     ]
 
 
+def input_files(spec: SourceSpec) -> list[Path]:
+    """The files of a source: the file itself, a directory's files, or a glob's matches."""
+    path = Path(spec.path)
+    if path.is_file():
+        return [path]
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+    else:
+        files = sorted(Path(p) for p in glob.glob(str(spec.path), recursive=True) if Path(p).is_file())
+    if not files:
+        raise FileNotFoundError(f"source {spec.name!r}: input file not found: {spec.path} (a file, directory or glob)")
+    return files
+
+
+def file_format(path: Path, declared: str = "auto") -> tuple[str, str | None]:
+    """(format, compression) of a file, from its name unless declared."""
+    suffixes = [s.lower() for s in path.suffixes]
+    compression = {".gz": "gzip", ".zst": "zstd"}.get(suffixes[-1]) if suffixes else None
+    if declared != "auto":
+        return declared, compression
+    base = suffixes[-2] if compression and len(suffixes) > 1 else (suffixes[-1] if suffixes else "")
+    known = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".parquet": "parquet"}
+    if base not in known:
+        raise ValueError(f"{path}: cannot tell the format from the name; set format = jsonl, csv or parquet")
+    return known[base], compression
+
+
 def read_records(spec: SourceSpec) -> Iterator[RawRecord]:
-    if not spec.path.is_file():
-        raise FileNotFoundError(f"source {spec.name!r}: input file not found: {spec.path}")
-    reader = {"parquet": _read_parquet, "jsonl": _read_jsonl, "csv": _read_csv}[spec.format]
-    yield from reader(spec.path)
+    """Every record of every input file; an unreadable file raises InputError after its good records."""
+    for path in input_files(spec):
+        yield from read_file(path, spec)
+
+
+def read_file(path: Path, spec: SourceSpec) -> Iterator[RawRecord]:
+    fmt, compression = file_format(path, spec.format)
+    if fmt == "parquet":
+        yield from _read_parquet(path)
+        return
+    try:
+        with _open_binary(path, compression, spec.max_bytes) as stream:
+            reader = _read_jsonl if fmt == "jsonl" else _read_csv
+            yield from reader(stream, str(path))
+    except (EOFError, OSError, zstandard.ZstdError) as err:
+        raise InputError(f"{path}: {type(err).__name__}: {err}. The file looks truncated or corrupt: "
+                         "the records before this point were ingested; re-export or re-download it") from err
+
+
+class _CappedReader(io.RawIOBase):
+    """Raises once more than `cap` decompressed bytes have been read (decompression bombs)."""
+
+    def __init__(self, raw, cap: int, path: Path):
+        self.raw, self.cap, self.path, self.count = raw, cap, path, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.raw.read(len(buffer))
+        self.count += len(data)
+        if self.count > self.cap:
+            raise InputError(f"{self.path}: more than {self.cap:,} bytes after decompression (size cap); "
+                             "the rest of the file was not read. Raise max_bytes if the file is genuine")
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _open_binary(path: Path, compression: str | None, cap: int):
+    if compression == "gzip":
+        raw = gzip.open(path, "rb")
+    elif compression == "zstd":
+        raw = zstandard.ZstdDecompressor().stream_reader(path.open("rb"), read_across_frames=True)
+    else:
+        raw = path.open("rb")
+    return io.BufferedReader(_CappedReader(raw, cap, path), buffer_size=1 << 20)
 
 
 def _read_parquet(path: Path) -> Iterator[RawRecord]:
     number = 0
     for batch in pq.ParquetFile(path).iter_batches(batch_size=8192):
         for fields in batch.to_pylist():
-            yield RawRecord(number, fields)
+            yield RawRecord(number, fields, input=str(path))
             number += 1
 
 
-def _read_jsonl(path: Path) -> Iterator[RawRecord]:
-    with path.open("rb") as handle:
-        for number, line in enumerate(handle):
-            try:
-                text = line.decode("utf-8-sig" if number == 0 else "utf-8")
-            except UnicodeDecodeError as err:
-                yield RawRecord(number, None, f"invalid UTF-8: {err.reason}", repr(line[:2000]))
-                continue
-            if not text.strip():
-                yield RawRecord(number, None, "blank line", text)
-                continue
-            try:
-                fields = json.loads(text)
-            except json.JSONDecodeError as err:
-                yield RawRecord(number, None, f"malformed JSON: {err.msg}", text[:2000])
-                continue
-            if not isinstance(fields, dict):
-                yield RawRecord(number, None, "JSON line is not an object", text[:2000])
-                continue
-            yield RawRecord(number, fields)
+def _read_jsonl(stream, name: str) -> Iterator[RawRecord]:
+    for number, line in enumerate(stream):
+        try:
+            text = line.decode("utf-8-sig" if number == 0 else "utf-8")
+        except UnicodeDecodeError as err:
+            yield RawRecord(number, None, f"invalid UTF-8: {err.reason}", repr(line[:2000]), name)
+            continue
+        if not text.strip():
+            yield RawRecord(number, None, "blank line", text, name)
+            continue
+        try:
+            fields = json.loads(text)
+        except json.JSONDecodeError as err:
+            yield RawRecord(number, None, f"malformed JSON: {err.msg}", text[:2000], name)
+            continue
+        if not isinstance(fields, dict):
+            yield RawRecord(number, None, "JSON line is not an object", text[:2000], name)
+            continue
+        yield RawRecord(number, fields, input=name)
 
 
-def _read_csv(path: Path) -> Iterator[RawRecord]:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        if header is None:
-            return
-        for number, row in enumerate(reader):
-            if len(row) != len(header):
-                yield RawRecord(
-                    number, None, f"CSV row has {len(row)} fields, header has {len(header)}",
-                    json.dumps(row),
-                )
-                continue
-            yield RawRecord(number, {k: (v if v != "" else None) for k, v in zip(header, row, strict=True)})
+def _read_csv(stream, name: str) -> Iterator[RawRecord]:
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
+    reader = csv.reader(text)
+    header = next(reader, None)
+    if header is None:
+        return
+    for number, row in enumerate(reader):
+        if len(row) != len(header):
+            yield RawRecord(number, None, f"CSV row has {len(row)} fields, header has {len(header)}",
+                            json.dumps(row), name)
+            continue
+        yield RawRecord(number, {k: (v if v != "" else None) for k, v in zip(header, row, strict=True)}, input=name)

@@ -95,19 +95,45 @@ def demo(
 
 
 @app.command()
-def ingest(home: Path = HomeOption, data_dir: Path = DataOption, json_out: bool = typer.Option(False, "--json")):
-    """Ingest the demo's dated corpora (airline tweets, r/worldnews headlines) into raw/."""
+def ingest(
+    config: Path = typer.Option(None, help="A sources file (TOML): each [sources.NAME] with preset, path, fields."),
+    source: list[str] = typer.Option(None, help="Only this source (repeatable); with --input, its name."),
+    input: str = typer.Option(None, "--input", help="Ingest one file, directory or glob without a sources file."),
+    preset: str = typer.Option("generic", help="With --input: generic, reddit, twitter or news."),
+    format: str = typer.Option("auto", help="With --input: auto, jsonl, csv or parquet."),
+    home: Path = HomeOption,
+    data_dir: Path = DataOption,
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object with the totals."),
+):
+    """Ingest dumps into raw/: clean, deduplicate, quarantine bad records (read = written + duplicates +
+    quarantined). With no --config or --input, the demo's two corpora from the datasets directory."""
+    from flows.ingest import select_sources
+    from ingestion.config import source_from_preset
     from ingestion.ingest import ingest_source
-    from ingestion.sources import demo_sources
     from sentiment.warehouse import Warehouse
 
     settings = _settings(home, data_dir)
-    summaries = [ingest_source(spec, Warehouse(settings.home)).as_dict() for spec in demo_sources(settings.data_dir)]
+    try:
+        if input:
+            if not source or len(source) != 1:
+                _fail("--input needs one --source NAME")
+            specs = [source_from_preset(source[0], input, preset, format=format)]
+        else:
+            specs = select_sources(config, None if config else settings.data_dir, source)
+        summaries = [ingest_source(spec, Warehouse(settings.home), progress=not json_out).as_dict()
+                     for spec in specs]
+    except (ValueError, FileNotFoundError) as err:
+        _fail(str(err))
+    totals = {k: sum(s[k] for s in summaries) for k in ("read", "written", "duplicates", "quarantined")}
     if json_out:
-        typer.echo(json.dumps(summaries))
-    else:
-        for s in summaries:
-            typer.echo(json.dumps(s))
+        typer.echo(json.dumps({**totals, "errors": [e for s in summaries for e in s["errors"]],
+                               "sources": summaries}))
+        return
+    for s in summaries:
+        typer.echo(f"{s['source']:<20} read {s['read']:>8}  written {s['written']:>8}  "
+                   f"duplicates {s['duplicates']:>7}  quarantined {s['quarantined']:>6}")
+        for error in s["errors"]:
+            typer.echo(f"  error: {error['error']}", err=True)
 
 
 @app.command()

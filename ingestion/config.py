@@ -1,0 +1,69 @@
+"""Sources files (TOML) and the built-in presets for common dump shapes.
+
+    [sources.worldnews]
+    preset = "reddit"                     # generic | reddit | twitter | news
+    path = "dumps/RS_2016-*.jsonl.zst"    # a file, a directory or a glob
+    timezone = "UTC"                      # for naive timestamps
+    # any SourceSpec field overrides the preset: text_field, time_field, default_lang, ...
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import fields
+from pathlib import Path
+
+from ingestion.sources import SourceSpec
+
+PRESETS: dict[str, dict] = {
+    # id, text, title, published_at, author, url, lang
+    "generic": {"id_field": "id", "text_field": "text", "title_field": "title", "time_field": "published_at",
+                "author_field": "author", "url_field": "url", "lang_field": "lang"},
+    # Pushshift-style Reddit dumps: comments have `body`, submissions `selftext` + `title`
+    "reddit": {"id_field": "id", "text_field": "body", "text_fallbacks": ("selftext",), "title_field": "title",
+               "combine_title": True, "time_field": "created_utc", "author_field": "author",
+               "url_field": "permalink"},
+    # X/Twitter API v2 exports
+    "twitter": {"id_field": "id", "text_field": "text", "time_field": "created_at", "lang_field": "lang",
+                "author_field": "author_id"},
+    # news articles: the URL is the id, title + body (HTML) is the scored text
+    "news": {"id_field": "url", "text_field": "content", "text_fallbacks": ("description", "summary"),
+             "title_field": "title", "combine_title": True, "time_field": "published", "url_field": "url",
+             "author_field": "author", "lang_field": "lang", "html": True},
+}
+_SPEC_FIELDS = {f.name for f in fields(SourceSpec)}
+
+
+def source_from_preset(name: str, path: str | Path, preset: str = "generic", **overrides) -> SourceSpec:
+    if preset not in PRESETS:
+        raise ValueError(f"source {name!r}: unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
+    unknown = set(overrides) - _SPEC_FIELDS
+    if unknown:
+        raise ValueError(f"source {name!r}: unknown setting(s) {sorted(unknown)}; known: {sorted(_SPEC_FIELDS)}")
+    settings = {**PRESETS[preset], **overrides}
+    if "text_fallbacks" in settings:
+        settings["text_fallbacks"] = tuple(settings["text_fallbacks"])
+    return SourceSpec(name=name, path=path, **settings)
+
+
+def load_sources(path: Path) -> list[SourceSpec]:
+    """The sources of a TOML sources file; relative paths are read from the file's folder."""
+    try:
+        config = tomllib.loads(Path(path).read_text())
+    except FileNotFoundError as err:
+        raise FileNotFoundError(f"sources file not found: {path}") from err
+    except tomllib.TOMLDecodeError as err:
+        raise ValueError(f"{path} is not valid TOML: {err}") from err
+    sources = config.get("sources")
+    if not isinstance(sources, dict) or not sources:
+        raise ValueError(f"{path}: no [sources.<name>] tables")
+    specs = []
+    for name, table in sources.items():
+        table = dict(table)
+        if "path" not in table:
+            raise ValueError(f"{path}: source {name!r} has no path")
+        location = Path(table.pop("path"))
+        if not location.is_absolute():
+            location = Path(path).parent / location
+        specs.append(source_from_preset(name, str(location), table.pop("preset", "generic"), **table))
+    return specs
