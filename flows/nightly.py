@@ -38,8 +38,8 @@ def nightly_flow(
     max_catch_up_days: int = 31,
     beam_args: list[str] | None = None,
 ) -> dict:
-    """Ingest the sources of `config` (or the demo's from `data_dir`), score `day` (default: the day that just ended in `timezone`)
-    and any missed days before it as one backfill, then run the checks for `day`."""
+    """Ingest the sources of `config` (or the demo's from `data_dir`), score `day` (default: the day
+    that just ended in `timezone`) and any missed days before it as one backfill, then check `day`."""
     logger = get_run_logger()
     warehouse = Warehouse(Path(home))
     target = day or nightly_target(datetime.now(UTC), timezone, lag_days)
