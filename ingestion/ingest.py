@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
+from ingestion.language import detect_language
 from ingestion.records import (
     RecordError,
     clean_text,
@@ -64,6 +65,7 @@ def ingest_source(
     now = now or datetime.now(UTC)
     summary = IngestSummary(spec.name)
     by_day: dict[str, dict[str, dict]] = defaultdict(dict)
+    texts_by_day: dict[str, set[str]] = defaultdict(set)
     rejected: dict[str, list[dict]] = defaultdict(list)
     pending = 0
     bar = tqdm(desc=f"ingest {spec.name}", unit=" records", disable=not progress, mininterval=1.0)
@@ -78,13 +80,16 @@ def ingest_source(
                 except RecordError as err:
                     rejected[record.input].append(_quarantine_row(spec, record, str(err), now))
                 else:
-                    day_rows = by_day[row["published_at"].date().isoformat()]
-                    if row["doc_id"] in day_rows:
+                    day = row["published_at"].date().isoformat()
+                    day_rows, day_texts = by_day[day], texts_by_day[day]
+                    if row["doc_id"] in day_rows or (spec.dedup_text and row["content_hash"] in day_texts):
                         summary.duplicates += 1
                     else:
                         day_rows[row["doc_id"]] = row
+                        day_texts.add(row["content_hash"])
                 if pending >= chunk_records:
-                    _flush(warehouse, spec.name, by_day, summary)
+                    _flush(warehouse, spec, by_day, summary)
+                    texts_by_day.clear()
                     bar.update(pending)
                     pending = 0
         except InputError as err:
@@ -94,7 +99,7 @@ def ingest_source(
             summary.read += 1
             rest = RawRecord(-1, None, str(err), raw=None, input=str(path))
             rejected[str(path)].append(_quarantine_row(spec, rest, f"unreadable rest of file: {err}", now))
-    _flush(warehouse, spec.name, by_day, summary)
+    _flush(warehouse, spec, by_day, summary)
     bar.update(pending)
     bar.close()
     for input_path, rows in rejected.items():
@@ -110,9 +115,9 @@ def ingest_source(
     return summary
 
 
-def _flush(warehouse: Warehouse, source: str, by_day: dict, summary: IngestSummary) -> None:
+def _flush(warehouse: Warehouse, spec: SourceSpec, by_day: dict, summary: IngestSummary) -> None:
     for day, rows in sorted(by_day.items()):
-        written, duplicates = _merge_partition(warehouse, source, day, rows)
+        written, duplicates = _merge_partition(warehouse, spec, day, rows)
         summary.written += written
         summary.duplicates += duplicates
         summary.partitions_written += int(written > 0)
@@ -139,6 +144,9 @@ def to_row(record: RawRecord, spec: SourceSpec, now: datetime) -> dict:
     digest = content_hash(text)
     native_id = fields.get(spec.id_field) if spec.id_field else None
     lang = optional_str(fields.get(spec.lang_field)) if spec.lang_field else None
+    if lang is None and spec.detect_lang:
+        lang = detect_language(text)
+        lang = None if lang == "und" else lang
     return {
         "doc_id": make_doc_id(spec.name, native_id, digest),
         "source": spec.name,
@@ -153,14 +161,15 @@ def to_row(record: RawRecord, spec: SourceSpec, now: datetime) -> dict:
     }
 
 
-def _merge_partition(
-    warehouse: Warehouse, source: str, day: str, rows: dict[str, dict]
-) -> tuple[int, int]:
-    """Add the rows not stored yet to the day's partition; return (written, duplicates)."""
-    directory = warehouse.raw_partition(source, day)
+def _merge_partition(warehouse: Warehouse, spec: SourceSpec, day: str, rows: dict[str, dict]) -> tuple[int, int]:
+    """Add the rows not stored yet (by id, and by text when the source says so) to the day's
+    partition; return (written, duplicates)."""
+    directory = warehouse.raw_partition(spec.name, day)
     existing = pq.read_table(directory / PART_FILE) if (directory / PART_FILE).exists() else None
     stored = set(existing.column("doc_id").to_pylist()) if existing is not None else set()
-    new = [row for doc_id, row in rows.items() if doc_id not in stored]
+    check_texts = existing is not None and spec.dedup_text
+    stored_texts = set(existing.column("content_hash").to_pylist()) if check_texts else set()
+    new = [row for doc_id, row in rows.items() if doc_id not in stored and row["content_hash"] not in stored_texts]
     if not new:
         return 0, len(rows)
     table = pa.Table.from_pylist(new, schema=RAW_SCHEMA)

@@ -40,7 +40,9 @@ class SourceSpec:
     author_field: str | None = None
     url_field: str | None = None
     lang_field: str | None = None
-    default_lang: str = "und"  # used when the record carries no language
+    default_lang: str = "und"  # used when the record carries no language and detection is off or unsure
+    detect_lang: bool = True  # identify the language of records that carry none (py3langid)
+    dedup_text: bool = True  # the same text twice in a source-day is stored once
     timezone: str = "UTC"  # for naive timestamps
     html: bool = False  # text and title are HTML: reduce to text
     max_bytes: int = DEFAULT_MAX_BYTES  # decompressed size cap per input file
@@ -71,12 +73,14 @@ def demo_sources(data_dir: Path) -> list[SourceSpec]:
             id_field="doc_id",
             author_field="author",
             default_lang="en",
+            detect_lang=False,  # a known English corpus
         ),
         SourceSpec(
             name="reddit_worldnews",
             path=data_dir / "reddit_worldnews" / "all.parquet",
             id_field="doc_id",
             default_lang="en",
+            detect_lang=False,  # a known English corpus
         ),
     ]
 

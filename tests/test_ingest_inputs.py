@@ -119,3 +119,33 @@ def test_ingest_cli_with_an_input_and_a_preset(tmp_path):
     assert (totals["read"], totals["written"], totals["duplicates"], totals["quarantined"]) == (5, 4, 0, 1)
     missing = CliRunner().invoke(app, ["ingest", "--home", str(tmp_path / "wh"), "--input", str(path)])
     assert missing.exit_code == 2 and "--source" in missing.output
+
+
+def test_language_is_detected_only_when_the_record_has_none(tmp_path):
+    path = tmp_path / "x.jsonl"
+    rows = [
+        {"id": 1, "text": "Das ist ein sehr guter Film, wirklich wunderbar.", "published_at": 1614852000},
+        {"id": 2, "text": "This is a really good film, truly wonderful.", "published_at": 1614852000},
+        {"id": 3, "text": "Das ist ein sehr guter Film, und noch einmal.", "published_at": 1614852000, "lang": "xx"},
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    wh = Warehouse(tmp_path / "wh")
+    ingest_source(source_from_preset("s", path, "generic"), wh)
+    langs = dict(zip(_stored(wh), pq.read_table(wh.raw, partitioning=None).column("lang").to_pylist(), strict=True))
+    assert langs == {"s:1": "de", "s:2": "en", "s:3": "xx"}
+
+
+def test_the_same_text_twice_in_a_source_day_is_one_document(tmp_path):
+    rows = [
+        {"id": 1, "text": "Breaking:  same   headline", "published_at": "2021-03-04T08:00:00Z"},
+        {"id": 2, "text": "Breaking: same headline", "published_at": "2021-03-04T20:00:00Z"},  # same day
+        {"id": 3, "text": "Breaking: same headline", "published_at": "2021-03-05T08:00:00Z"},  # next day
+    ]
+    path = tmp_path / "x.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    wh = Warehouse(tmp_path / "wh")
+    summary = ingest_source(SourceSpec(name="s", path=path), wh)
+    assert (summary.written, summary.duplicates) == (2, 1)
+    again = ingest_source(SourceSpec(name="s", path=path), wh, chunk_records=1)
+    assert (again.written, again.duplicates) == (0, 3)
+    assert sorted(_stored(wh)) == ["s:1", "s:3"]
