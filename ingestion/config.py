@@ -1,7 +1,7 @@
 """Sources files (TOML) and the built-in presets for common dump shapes.
 
     [sources.worldnews]
-    preset = "reddit"                     # generic | reddit | twitter | news
+    preset = "reddit"                     # generic | reddit | twitter | news | feed
     path = "dumps/RS_2016-*.jsonl.zst"    # a file, a directory or a glob
     timezone = "UTC"                      # for naive timestamps
     # any SourceSpec field overrides the preset: text_field, time_field, default_lang, ...
@@ -30,6 +30,10 @@ PRESETS: dict[str, dict] = {
     "news": {"id_field": "url", "text_field": "content", "text_fallbacks": ("description", "summary"),
              "title_field": "title", "combine_title": True, "time_field": "published", "url_field": "url",
              "author_field": "author", "lang_field": "lang", "html": True},
+    # RSS 2.0 / RSS 1.0 / Atom, from a file or an http(s) URL
+    "feed": {"format": "feed", "id_field": "id", "text_field": "content", "title_field": "title",
+             "combine_title": True, "time_field": "published", "url_field": "url", "author_field": "author",
+             "lang_field": "lang", "html": True},
 }
 _SPEC_FIELDS = {f.name for f in fields(SourceSpec)}
 
@@ -62,8 +66,8 @@ def load_sources(path: Path) -> list[SourceSpec]:
         table = dict(table)
         if "path" not in table:
             raise ValueError(f"{path}: source {name!r} has no path")
-        location = Path(table.pop("path"))
-        if not location.is_absolute():
-            location = Path(path).parent / location
-        specs.append(source_from_preset(name, str(location), table.pop("preset", "generic"), **table))
+        location = str(table.pop("path"))
+        if "://" not in location and not Path(location).is_absolute():
+            location = str(Path(path).parent / location)
+        specs.append(source_from_preset(name, location, table.pop("preset", "generic"), **table))
     return specs

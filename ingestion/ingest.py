@@ -69,10 +69,10 @@ def ingest_source(
     rejected: dict[str, list[dict]] = defaultdict(list)
     pending = 0
     bar = tqdm(desc=f"ingest {spec.name}", unit=" records", disable=not progress, mininterval=1.0)
-    for path in input_files(spec):
+    for path, records in _inputs(spec, warehouse):
         rejected.setdefault(str(path), [])
         try:
-            for record in read_file(path, spec):
+            for record in records:
                 summary.read += 1
                 pending += 1
                 try:
@@ -113,6 +113,19 @@ def ingest_source(
         f" ({len(summary.errors)} file(s) not read to the end)" if summary.errors else "",
     )
     return summary
+
+
+def _inputs(spec: SourceSpec, warehouse: Warehouse):
+    """(location, records) for each input of the source: dump files, or one feed."""
+    if spec.format == "feed":
+        from ingestion.feeds import read_feed
+
+        state = warehouse.root / "state" / "feeds"
+        cap = min(spec.max_bytes, 256 * 2**20)
+        yield str(spec.path), read_feed(spec, state, spec.http_timeout, cap, spec.http_retries)
+        return
+    for path in input_files(spec):
+        yield str(path), read_file(path, spec)
 
 
 def _flush(warehouse: Warehouse, spec: SourceSpec, by_day: dict, summary: IngestSummary) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import zstandard
 
-FORMATS = ("auto", "parquet", "jsonl", "csv")
+FORMATS = ("auto", "parquet", "jsonl", "csv", "feed")
 DEFAULT_MAX_BYTES = 8 * 2**30  # decompressed bytes read from one input file, at most
 
 
@@ -29,8 +29,8 @@ class InputError(RuntimeError):
 @dataclass(frozen=True)
 class SourceSpec:
     name: str  # the `source=` partition value, e.g. "twitter"
-    path: Path | str  # a file, a directory or a glob
-    format: str = "auto"  # one of FORMATS; auto: from the file name
+    path: Path | str  # a file, a directory or a glob; for feeds, a file or an http(s) URL
+    format: str = "auto"  # one of FORMATS; auto: from the file name (feeds: say "feed")
     id_field: str | None = "id"  # the record's own id; None: use a content hash
     text_field: str = "text"
     text_fallbacks: tuple[str, ...] = ()  # fields tried, in order, when text_field is empty
@@ -45,7 +45,9 @@ class SourceSpec:
     dedup_text: bool = True  # the same text twice in a source-day is stored once
     timezone: str = "UTC"  # for naive timestamps
     html: bool = False  # text and title are HTML: reduce to text
-    max_bytes: int = DEFAULT_MAX_BYTES  # decompressed size cap per input file
+    max_bytes: int = DEFAULT_MAX_BYTES  # decompressed size cap per input file (feeds: per response)
+    http_timeout: float = 20.0  # seconds, for feeds over http(s)
+    http_retries: int = 3  # retries after a server error or a time-out, with backoff 1 s, 2 s, 4 s ...
     extra: dict = field(default_factory=dict, compare=False)  # preset-specific settings
 
     def __post_init__(self) -> None:
