@@ -7,7 +7,7 @@ import json
 import logging
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -42,11 +42,12 @@ class IngestSummary:
     duplicates: int = 0  # same doc_id seen earlier in this run or already stored
     quarantined: int = 0
     partitions_written: int = 0
+    out_of_range: int = 0  # records dated outside the requested window (not stored, not lost: still in the input)
     errors: list[dict] = field(default_factory=list)  # input files that could not be read to the end
 
     @property
     def reconciles(self) -> bool:
-        return self.read == self.written + self.duplicates + self.quarantined
+        return self.read == self.written + self.duplicates + self.quarantined + self.out_of_range
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -54,7 +55,7 @@ class IngestSummary:
 
 def ingest_source(
     spec: SourceSpec, warehouse: Warehouse, now: datetime | None = None, chunk_records: int = CHUNK_RECORDS,
-    progress: bool = False,
+    progress: bool = False, start: date | None = None, end: date | None = None,
 ) -> IngestSummary:
     """Ingest every record of `spec`; re-running with the same input changes nothing.
 
@@ -80,7 +81,11 @@ def ingest_source(
                 except RecordError as err:
                     rejected[record.input].append(_quarantine_row(spec, record, str(err), now))
                 else:
-                    day = row["published_at"].date().isoformat()
+                    when = row["published_at"].date()
+                    if (start and when < start) or (end and when > end):
+                        summary.out_of_range += 1
+                        continue
+                    day = when.isoformat()
                     day_rows, day_texts = by_day[day], texts_by_day[day]
                     if row["doc_id"] in day_rows or (spec.dedup_text and row["content_hash"] in day_texts):
                         summary.duplicates += 1

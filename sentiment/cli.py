@@ -100,7 +100,9 @@ def ingest(
     source: list[str] = typer.Option(None, help="Only this source (repeatable); with --input, its name."),
     input: str = typer.Option(None, "--input", help="Ingest one file, directory or glob without a sources file."),
     preset: str = typer.Option("generic", help="With --input: generic, reddit, twitter or news."),
-    format: str = typer.Option("auto", help="With --input: auto, jsonl, csv or parquet."),
+    format: str = typer.Option("auto", help="With --input: auto, jsonl, csv, parquet or feed."),
+    start: str = typer.Option(None, "--from", help="Only records dated from this day (YYYY-MM-DD)."),
+    end: str = typer.Option(None, "--to", help="Only records dated up to this day (YYYY-MM-DD)."),
     home: Path = HomeOption,
     data_dir: Path = DataOption,
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object with the totals."),
@@ -120,11 +122,14 @@ def ingest(
             specs = [source_from_preset(source[0], input, preset, format=format)]
         else:
             specs = select_sources(config, None if config else settings.data_dir, source)
-        summaries = [ingest_source(spec, Warehouse(settings.home), progress=not json_out).as_dict()
+        window = {"start": date.fromisoformat(start) if start else None,
+                  "end": date.fromisoformat(end) if end else None}
+        summaries = [ingest_source(spec, Warehouse(settings.home), progress=not json_out, **window).as_dict()
                      for spec in specs]
     except (ValueError, FileNotFoundError) as err:
         _fail(str(err))
-    totals = {k: sum(s[k] for s in summaries) for k in ("read", "written", "duplicates", "quarantined")}
+    totals = {k: sum(s[k] for s in summaries)
+              for k in ("read", "written", "duplicates", "quarantined", "out_of_range")}
     if json_out:
         typer.echo(json.dumps({**totals, "errors": [e for s in summaries for e in s["errors"]],
                                "sources": summaries}))

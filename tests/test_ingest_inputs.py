@@ -149,3 +149,15 @@ def test_the_same_text_twice_in_a_source_day_is_one_document(tmp_path):
     again = ingest_source(SourceSpec(name="s", path=path), wh, chunk_records=1)
     assert (again.written, again.duplicates) == (0, 3)
     assert sorted(_stored(wh)) == ["s:1", "s:3"]
+
+
+def test_a_date_window_ingests_only_its_days_and_still_reconciles(tmp_path):
+    from datetime import date
+
+    path = tmp_path / "x.jsonl"
+    path.write_bytes(_lines(3))  # 1614852000 + i: 2021-03-04
+    path.write_text(path.read_text() + json.dumps({"id": 9, "text": "later", "published_at": "2021-03-09T00:00:00Z"})
+                    + "\n")
+    wh = Warehouse(tmp_path / "wh")
+    summary = ingest_source(SourceSpec(name="s", path=path), wh, start=date(2021, 3, 5), end=date(2021, 3, 31))
+    assert (summary.read, summary.written, summary.out_of_range) == (4, 1, 3) and summary.reconciles

@@ -1,0 +1,95 @@
+"""Ingestion throughput: `sentiment ingest` end to end against pyarrow's JSON reader, same file, same run.
+
+    python -m bench.ingest [--docs 1000000] [--json]
+
+Writes a JSONL dump of N documents (texts sampled from the datasets directory: tweets,
+headlines and long reviews; ids, ISO timestamps with offsets, no `lang`, so language
+identification runs), then measures, each as a separate process:
+  ingest   `sentiment ingest --input dump.jsonl` (parse, clean, language ID, dedup, write partitions)
+  pyarrow  pyarrow.json.read_json on the same file (parse only, multithreaded C++)
+and prints docs/s, MB/s, peak RSS and the ratio ingest/pyarrow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from bench.score import _peak_tree_rss
+from sentiment.settings import Settings
+
+SOURCES = [("airline_tweets/all.parquet", 0.7), ("reddit_worldnews/all.parquet", 0.2), ("imdb/test.parquet", 0.1)]
+
+
+def write_dump(path: Path, data_dir: Path, docs: int, seed: int = 0) -> int:
+    rng = random.Random(seed)
+    pools = [(pq.read_table(data_dir / rel, columns=["text"]).column("text").to_pylist(), share)
+             for rel, share in SOURCES]
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    with path.open("w") as handle:
+        for i in range(docs):
+            texts = pools[0][0] if (r := rng.random()) < 0.7 else pools[1][0] if r < 0.9 else pools[2][0]
+            stamp = (start + timedelta(seconds=rng.randrange(90 * 86400))).isoformat()
+            handle.write(json.dumps({"id": i, "text": rng.choice(texts), "published_at": stamp,
+                                     "author": f"user{rng.randrange(10000)}"}) + "\n")
+    return path.stat().st_size
+
+
+def _run(command: list[str]) -> tuple[float, float, str]:
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    peak = _peak_tree_rss(process)
+    out = process.stdout.read()
+    if process.wait() != 0:
+        raise RuntimeError(f"failed: {' '.join(command)}")
+    return time.perf_counter() - started, peak / 2**20, out
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--docs", type=int, default=1_000_000)
+    parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    data_dir = args.data_dir or Settings.from_env().data_dir
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
+        dump = Path(tmp) / "dump.jsonl"
+        size = write_dump(dump, data_dir, args.docs)
+        arrow_s, arrow_rss, _ = _run([sys.executable, "-c", "import sys, pyarrow.json as j; "
+                                      "print(j.read_json(sys.argv[1]).num_rows)", str(dump)])
+        ingest_s, ingest_rss, out = _run([sys.executable, "-m", "sentiment.cli", "ingest", "--input", str(dump),
+                                          "--source", "bench", "--home", str(Path(tmp) / "wh"), "--json"])
+    totals = json.loads(out.strip().splitlines()[-1])
+    mb = size / 2**20
+    result = {
+        "docs": args.docs,
+        "mb": round(mb, 1),
+        "docs_per_s": round(args.docs / ingest_s, 1),
+        "mb_per_s": round(mb / ingest_s, 2),
+        "peak_rss_mb": round(ingest_rss, 1),
+        "pyarrow_docs_per_s": round(args.docs / arrow_s, 1),
+        "pyarrow_mb_per_s": round(mb / arrow_s, 2),
+        "pyarrow_peak_rss_mb": round(arrow_rss, 1),
+        "ratio_vs_pyarrow": round(arrow_s / ingest_s, 3),
+        "written": totals["written"],
+        "duplicates": totals["duplicates"],
+        "quarantined": totals["quarantined"],
+    }
+    out_dir = Path(__file__).parent / "results"
+    out_dir.mkdir(exist_ok=True)
+    (out_dir / "ingest.json").write_text(json.dumps(result, indent=2))
+    print(json.dumps(result) if args.json else json.dumps(result, indent=2))
+    return result
+
+
+if __name__ == "__main__":
+    main()
