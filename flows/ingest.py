@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from prefect import flow
 
 from flows.tasks import ingest_task
-from ingestion.config import load_sources
+from ingestion.config import load_sources, source_from_preset
 from ingestion.sources import SourceSpec, demo_sources
 
 
@@ -25,6 +26,22 @@ def select_sources(config: Path | None, data_dir: Path | None, names: list[str] 
 
 
 @flow(name="ingest")
-def ingest_flow(home: Path, config: Path | None = None, data_dir: Path | None = None,
-                sources: list[str] | None = None) -> list[dict]:
-    return [ingest_task(spec, home).as_dict() for spec in select_sources(config, data_dir, sources)]
+def ingest_flow(
+    home: Path,
+    config: Path | None = None,
+    data_dir: Path | None = None,
+    sources: list[str] | None = None,
+    input: str | None = None,
+    preset: str = "generic",
+    format: str = "auto",
+    start: date | None = None,
+    end: date | None = None,
+) -> list[dict]:
+    """The same choices as `sentiment ingest`: a sources file, one --input, or the demo's corpora."""
+    if input:
+        if not sources or len(sources) != 1:
+            raise ValueError("an input needs exactly one source name")
+        specs = [source_from_preset(sources[0], input, preset, format=format)]
+    else:
+        specs = select_sources(config, data_dir, sources)
+    return [ingest_task(spec, home, start, end).as_dict() for spec in specs]

@@ -20,8 +20,8 @@ from sentiment_model.train import TrainConfig, train
 
 
 @task(retries=2, retry_delay_seconds=[2, 10], task_run_name="ingest-{spec.name}")
-def ingest_task(spec: SourceSpec, home: Path) -> IngestSummary:
-    return ingest_source(spec, Warehouse(home))
+def ingest_task(spec: SourceSpec, home: Path, start: date | None = None, end: date | None = None) -> IngestSummary:
+    return ingest_source(spec, Warehouse(home), start=start, end=end)
 
 
 @task(task_run_name="train")

@@ -67,28 +67,37 @@ class RawRecord:
 
 
 def demo_sources(data_dir: Path) -> list[SourceSpec]:
-    """The two real dated corpora the demo ingests."""
+    """The two real dated corpora the demo ingests, as a sources file would declare them."""
+    from ingestion.config import source_from_preset
+
+    # both are known English corpora: no language identification needed
+    english = {"id_field": "doc_id", "default_lang": "en", "detect_lang": False, "lang_field": None}
     return [
-        SourceSpec(
-            name="twitter",
-            path=data_dir / "airline_tweets" / "all.parquet",
-            id_field="doc_id",
-            author_field="author",
-            default_lang="en",
-            detect_lang=False,  # a known English corpus
-        ),
-        SourceSpec(
-            name="reddit_worldnews",
-            path=data_dir / "reddit_worldnews" / "all.parquet",
-            id_field="doc_id",
-            default_lang="en",
-            detect_lang=False,  # a known English corpus
-        ),
+        source_from_preset("twitter", data_dir / "airline_tweets" / "all.parquet", "generic", **english),
+        source_from_preset("reddit_worldnews", data_dir / "reddit_worldnews" / "all.parquet", "generic",
+                           **english, title_field=None, author_field=None, url_field=None),
     ]
 
 
-def input_files(spec: SourceSpec) -> list[Path]:
-    """The files of a source: the file itself, a directory's files, or a glob's matches."""
+def is_remote(location: str | Path) -> bool:
+    """An fsspec URL such as s3://bucket/key or gs://bucket/*.jsonl.gz (not http feeds)."""
+    text = str(location)
+    return "://" in text and not text.startswith(("file://", "http://", "https://"))
+
+
+def input_files(spec: SourceSpec) -> list[Path | str]:
+    """The files of a source: the file itself, a directory's files, or a glob's matches.
+
+    fsspec URLs (s3://, gs://, ...) work when the filesystem's package is installed
+    (s3fs, gcsfs); they are expanded as globs and read through fsspec.
+    """
+    if is_remote(spec.path):
+        import fsspec
+
+        files = [f.full_name for f in fsspec.open_files(str(spec.path))]
+        if not files:
+            raise FileNotFoundError(f"source {spec.name!r}: nothing matches {spec.path}")
+        return files
     path = Path(spec.path)
     if path.is_file():
         return [path]
@@ -120,8 +129,8 @@ def read_records(spec: SourceSpec) -> Iterator[RawRecord]:
         yield from read_file(path, spec)
 
 
-def read_file(path: Path, spec: SourceSpec) -> Iterator[RawRecord]:
-    fmt, compression = file_format(path, spec.format)
+def read_file(path: Path | str, spec: SourceSpec) -> Iterator[RawRecord]:
+    fmt, compression = file_format(Path(str(path).split("://")[-1]), spec.format)
     if fmt == "parquet":
         yield from _read_parquet(path)
         return
@@ -153,19 +162,71 @@ class _CappedReader(io.RawIOBase):
         return len(data)
 
 
-def _open_binary(path: Path, compression: str | None, cap: int):
-    if compression == "gzip":
-        raw = gzip.open(path, "rb")
-    elif compression == "zstd":
-        raw = zstandard.ZstdDecompressor().stream_reader(path.open("rb"), read_across_frames=True)
+class _ZstdReader(io.RawIOBase):
+    """Decompresses a zstd stream of one or more frames; an input that ends inside a frame
+    raises EOFError (zstandard's stream reader would just stop, losing the rest silently)."""
+
+    def __init__(self, handle, chunk: int = 1 << 20):
+        self.handle, self.chunk = handle, chunk
+        self.dctx = zstandard.ZstdDecompressor()
+        self.dobj = self.dctx.decompressobj()
+        self.in_frame = False  # input has been fed to a frame that has not ended
+        self.pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self.pending:
+            data = self.handle.read(self.chunk)
+            if not data:
+                if self.in_frame:
+                    raise EOFError("zstd stream ended inside a frame")
+                return 0
+            self.pending = self._feed(data)
+        size = min(len(buffer), len(self.pending))
+        buffer[:size], self.pending = self.pending[:size], self.pending[size:]
+        return size
+
+    def _feed(self, data: bytes) -> bytes:
+        out = []
+        while data:
+            out.append(self.dobj.decompress(data))
+            self.in_frame = not self.dobj.eof
+            data = self.dobj.unused_data if self.dobj.eof else b""
+            if self.dobj.eof:
+                self.dobj, self.in_frame = self.dctx.decompressobj(), False
+        return b"".join(out)
+
+    def close(self) -> None:
+        self.handle.close()
+        super().close()
+
+
+def _open_binary(path: Path | str, compression: str | None, cap: int):
+    if is_remote(path):
+        import fsspec
+
+        handle = fsspec.open(str(path), "rb").open()
     else:
-        raw = path.open("rb")
+        handle = Path(path).open("rb")
+    if compression == "gzip":
+        raw = gzip.GzipFile(fileobj=handle, mode="rb")
+    elif compression == "zstd":
+        raw = _ZstdReader(handle)
+    else:
+        raw = handle
     return io.BufferedReader(_CappedReader(raw, cap, path), buffer_size=1 << 20)
 
 
-def _read_parquet(path: Path) -> Iterator[RawRecord]:
+def _read_parquet(path: Path | str) -> Iterator[RawRecord]:
     number = 0
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=8192):
+    source = path
+    if is_remote(path):
+        import fsspec
+
+        source = fsspec.open(str(path), "rb").open()
+    for batch in pq.ParquetFile(source).iter_batches(batch_size=8192):
         for fields in batch.to_pylist():
             yield RawRecord(number, fields, input=str(path))
             number += 1

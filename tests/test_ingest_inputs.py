@@ -161,3 +161,28 @@ def test_a_date_window_ingests_only_its_days_and_still_reconciles(tmp_path):
     wh = Warehouse(tmp_path / "wh")
     summary = ingest_source(SourceSpec(name="s", path=path), wh, start=date(2021, 3, 5), end=date(2021, 3, 31))
     assert (summary.read, summary.written, summary.out_of_range) == (4, 1, 3) and summary.reconciles
+
+
+def test_truncated_zstd_is_reported_too(tmp_path):
+    data = zstandard.ZstdCompressor().compress(_lines(200))
+    (tmp_path / "a.jsonl.zst").write_bytes(data[: len(data) // 2])
+    summary = ingest_source(SourceSpec(name="s", path=tmp_path / "a.jsonl.zst"), Warehouse(tmp_path / "wh"))
+    assert len(summary.errors) == 1 and "a.jsonl.zst" in summary.errors[0]["error"] and summary.reconciles
+
+
+def test_fsspec_urls_are_read_through_fsspec(tmp_path):
+    import fsspec
+
+    with fsspec.open("memory://dumps/a.jsonl.gz", "wb") as handle:
+        handle.write(gzip.compress(_lines(3)))
+    summary = ingest_source(SourceSpec(name="s", path="memory://dumps/*.jsonl.gz"), Warehouse(tmp_path / "wh"))
+    assert summary.written == 3 and summary.errors == []
+
+
+def test_ingest_flow_takes_the_cli_choices(prefect_harness, tmp_path):
+    from flows.ingest import ingest_flow
+
+    path = tmp_path / "x.jsonl"
+    path.write_bytes(_lines(4))
+    (summary,) = ingest_flow(tmp_path / "wh", input=str(path), sources=["forum"])
+    assert summary["written"] == 4 and summary["source"] == "forum"
