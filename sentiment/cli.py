@@ -229,6 +229,40 @@ def predict(
             typer.echo(f"{row['label']:<9} {probs}  | {text}")
 
 
+@app.command()
+def explain(
+    text: str = typer.Argument(..., help="The text to explain."),
+    model: Path = typer.Option(None, help="Model directory (default: the warehouse's current model)."),
+    png: Path = typer.Option(None, "--png", help="Also draw the table as a heatmap PNG."),
+    home: Path = HomeOption,
+    json_out: bool = typer.Option(False, "--json", help="One JSON object per token."),
+):
+    """Token by token: the running class probabilities and the LSTM's input, forget and output gates."""
+    from sentiment.warehouse import Warehouse
+    from sentiment_model import checkpoint
+    from sentiment_model.explain import explain as run_explain
+    from sentiment_model.explain import plot_explanation
+
+    settings = _settings(home)
+    try:
+        bundle = checkpoint.load(model or Warehouse(settings.home).current_model())
+        steps = run_explain(bundle, text)
+    except (ValueError, FileNotFoundError) as err:
+        _fail(str(err))
+    if json_out:
+        for step in steps:
+            typer.echo(json.dumps(step.__dict__))
+    else:
+        labels = list(steps[0].probabilities)
+        typer.echo(f"{'token':<14}" + "".join(f"{'P(' + lab + ')':>13}" for lab in labels)
+                   + f"{'input':>8}{'forget':>8}{'output':>8}")
+        for step in steps:
+            typer.echo(f"{step.token[:13]:<14}" + "".join(f"{step.probabilities[lab]:>13.2f}" for lab in labels)
+                       + f"{step.input_gate:>8.2f}{step.forget_gate:>8.2f}{step.output_gate:>8.2f}")
+    if png:
+        typer.echo(f"heatmap -> {plot_explanation(steps, png, text[:80])}", err=True)
+
+
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def score(
     ctx: typer.Context,
