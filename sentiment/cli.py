@@ -423,6 +423,7 @@ def nightly(
     day: str = typer.Option(None, help="The day to score (default: the day that just ended)."),
     timezone: str = typer.Option("UTC", help="Time zone of 'the day that just ended'."),
     lag_days: int = typer.Option(1, help="Score the day this many days before today."),
+    config: Path = typer.Option(None, help="Sources file to ingest (default: the demo's corpora)."),
     home: Path = HomeOption,
     data_dir: Path = DataOption,
 ):
@@ -430,8 +431,9 @@ def nightly(
     from flows.nightly import nightly_flow
 
     settings = _settings(home, data_dir)
-    result = nightly_flow(settings.home, settings.data_dir, date.fromisoformat(day) if day else None,
-                          timezone, lag_days)
+    result = nightly_flow(home=settings.home, data_dir=None if config else settings.data_dir,
+                          day=date.fromisoformat(day) if day else None, config=config,
+                          timezone=timezone, lag_days=lag_days)
     typer.echo(json.dumps(result, default=str))
 
 

@@ -146,3 +146,17 @@ def test_backfill_killed_midway_resumes_to_identical_tables(tmp_path, tiny_model
     for a, b in zip(_tables(reference), _tables(wh), strict=True):
         assert_frame_equal(a.drop(columns=["model_version"], errors="ignore"),
                            b.drop(columns=["model_version"], errors="ignore"))
+
+
+def test_nightly_cli_runs_the_flow_with_its_options(tmp_path, tiny_model):
+    wh = _lake(tmp_path, tiny_model)
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    done = subprocess.run(
+        [sys.executable, "-m", "sentiment.cli", "nightly", "--home", str(wh.root), "--data-dir",
+         str(tmp_path / "data"), "--day", "2015-02-18", "--timezone", "Europe/Berlin"],
+        env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["day"] == "2015-02-18" and result["backfill"]["done"] == ["2015-02-18"]
+    assert [s["source"] for s in result["ingest"]] == ["twitter", "reddit_worldnews"]
