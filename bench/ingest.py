@@ -15,16 +15,14 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import subprocess
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from bench.score import _peak_tree_rss
+from bench.measure import report, run_measured
 from sentiment.settings import Settings
 
 SOURCES = [("airline_tweets/all.parquet", 0.7), ("reddit_worldnews/all.parquet", 0.2), ("imdb/test.parquet", 0.1)]
@@ -44,16 +42,6 @@ def write_dump(path: Path, data_dir: Path, docs: int, seed: int = 0) -> int:
     return path.stat().st_size
 
 
-def _run(command: list[str]) -> tuple[float, float, str]:
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    peak = _peak_tree_rss(process)
-    out = process.stdout.read()
-    if process.wait() != 0:
-        raise RuntimeError(f"failed: {' '.join(command)}")
-    return time.perf_counter() - started, peak / 2**20, out
-
-
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docs", type=int, default=1_000_000)
@@ -64,9 +52,9 @@ def main(argv: list[str] | None = None) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         dump = Path(tmp) / "dump.jsonl"
         size = write_dump(dump, data_dir, args.docs)
-        arrow_s, arrow_rss, _ = _run([sys.executable, "-c", "import sys, pyarrow.json as j; "
+        arrow_s, arrow_rss, _ = run_measured([sys.executable, "-c", "import sys, pyarrow.json as j; "
                                       "print(j.read_json(sys.argv[1]).num_rows)", str(dump)])
-        ingest_s, ingest_rss, out = _run([sys.executable, "-m", "sentiment.cli", "ingest", "--input", str(dump),
+        ingest_s, ingest_rss, out = run_measured([sys.executable, "-m", "sentiment.cli", "ingest", "--input", str(dump),
                                           "--source", "bench", "--home", str(Path(tmp) / "wh"), "--json"])
     totals = json.loads(out.strip().splitlines()[-1])
     mb = size / 2**20
@@ -84,11 +72,7 @@ def main(argv: list[str] | None = None) -> dict:
         "duplicates": totals["duplicates"],
         "quarantined": totals["quarantined"],
     }
-    out_dir = Path(__file__).parent / "results"
-    out_dir.mkdir(exist_ok=True)
-    (out_dir / "ingest.json").write_text(json.dumps(result, indent=2))
-    print(json.dumps(result) if args.json else json.dumps(result, indent=2))
-    return result
+    return report("ingest", result, args.json)
 
 
 if __name__ == "__main__":

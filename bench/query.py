@@ -10,7 +10,6 @@ does) and the same weekly aggregation in pandas over the table read with pyarrow
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import statistics
 import tempfile
@@ -21,6 +20,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.dataset as ds
 
+from bench.measure import report
 from pipelines.aggregate import daily_schema
 from sentiment.api import open_warehouse
 from sentiment.trend import trend
@@ -95,11 +95,7 @@ def main(argv: list[str] | None = None) -> dict:
     result["ratio_trend_week_vs_pandas"] = round(result["trend_week_ms"] / result["pandas_week_ms"], 3)
     result["ratio_api_trend_week_vs_pandas"] = round(result["api_trend_week_ms"] / result["pandas_week_ms"], 3)
     result["target_ms"] = 200
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
-    (out / "query.json").write_text(json.dumps(result, indent=2))
-    print(json.dumps(result) if args.json else json.dumps(result, indent=2))
-    return result
+    return report("query", result, args.json)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,6 +26,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import torch
 
+from bench.measure import report, run_measured
 from sentiment.settings import Settings
 
 RUNNERS = {
@@ -47,11 +47,7 @@ def main(argv: list[str] | None = None) -> dict:
     data_dir = args.data_dir or Settings.from_env().data_dir
     with tempfile.TemporaryDirectory(prefix="bench-score-") as tmp:
         result = run(Path(tmp), data_dir, args.docs, args.runners.split(","))
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
-    (out / "score.json").write_text(json.dumps(result, indent=2))
-    print(json.dumps(result) if args.json else json.dumps(result, indent=2))
-    return result
+    return report("score", result, args.json)
 
 
 def run(home: Path, data_dir: Path, docs: int, runners: list[str]) -> dict:
@@ -112,13 +108,7 @@ def _e2e(home: Path, model: Path, beam_args: list[str]) -> dict:
         sys.executable, "-m", "pipelines.score", "--home", str(home), "--model", str(model),
         "--from", "2024-01-01", "--to", "2024-12-31", "--json", *beam_args,
     ]
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    peak = _peak_tree_rss(process)
-    stdout = process.stdout.read()
-    if process.wait() != 0:
-        raise RuntimeError(f"scoring failed: {' '.join(command)}")
-    seconds = time.perf_counter() - started
+    seconds, peak_mb, stdout = run_measured(command)
     summary = json.loads(stdout.strip().splitlines()[-1])
     return {
         "runner": " ".join(beam_args),
@@ -127,40 +117,8 @@ def _e2e(home: Path, model: Path, beam_args: list[str]) -> dict:
         "docs_per_s": round(summary["counters"]["documents_scored"] / seconds, 1),
         "mean_batch_size": summary["mean_batch_size"],
         "padding_efficiency": summary["padding_efficiency"],
-        "peak_rss_mb": round(peak / 2**20, 1),  # the process and its workers together
+        "peak_rss_mb": round(peak_mb, 1),  # the process and its workers together
     }
-
-
-def _peak_tree_rss(process: subprocess.Popen, interval: float = 0.1) -> int:
-    """Peak of the summed resident memory of a process and its descendants, sampled."""
-    peak = 0
-    while process.poll() is None:
-        peak = max(peak, sum(_rss(pid) for pid in _tree(process.pid)))
-        time.sleep(interval)
-    return peak
-
-
-def _tree(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    pids, stack = [], [root]
-    while stack:
-        pid = stack.pop()
-        pids.append(pid)
-        stack.extend(children.get(pid, []))
-    return pids
-
-
-def _rss(pid: int) -> int:
-    try:
-        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, IndexError, ValueError):
-        return 0
 
 
 def _aggregation(home: Path, model: Path) -> dict:

@@ -10,7 +10,7 @@ from prefect import task
 
 from ingestion.ingest import IngestSummary, ingest_source
 from ingestion.sources import SourceSpec
-from pipelines.read import raw_files
+from pipelines.read import partition_files
 from pipelines.score import ScoreJob, ScoreSummary, score_range
 from sentiment.checks import Alert, run_checks, write_alerts
 from sentiment.models import register
@@ -66,8 +66,8 @@ def checks_task(home: Path, day: date) -> list[Alert]:
 
 def raw_date_range(home: Path) -> tuple[date, date]:
     """The first and last date that has raw documents."""
-    files = raw_files(str(Warehouse(home).raw), date.min, date.max)
+    files = partition_files(str(Warehouse(home).raw), ("source", "date"))
     if not files:
         raise FileNotFoundError(f"no raw documents under {Warehouse(home).raw}: ingest first")
-    days = sorted({date.fromisoformat(Path(f).parent.name.removeprefix("date=")) for f in files})
+    days = sorted({date.fromisoformat(values["date"]) for _, values in files})
     return days[0], days[-1]

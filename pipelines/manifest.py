@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
 import apache_beam as beam
 
+from pipelines.read import partition_values
 from sentiment.warehouse import Warehouse, write_text_atomic
-
-_PARTITION = re.compile(r"source=([^/]+)/date=(\d{4}-\d{2}-\d{2})/")
 
 
 def manifest_path(warehouse: Warehouse, day: str) -> Path:
@@ -35,9 +33,9 @@ def input_fingerprints(files: list[str]) -> dict[str, dict]:
     """Per day: the sources with raw files and one sha256 over those files' bytes."""
     by_day: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for path in files:
-        found = _PARTITION.search(path.replace("\\", "/"))
-        if found:
-            by_day[found.group(2)].append((found.group(1), _sha256(path)))
+        values = partition_values(path, ("source", "date"))
+        if values:
+            by_day[values["date"]].append((values["source"], _sha256(path)))
     out = {}
     for day, parts in sorted(by_day.items()):
         digest = hashlib.sha256("\n".join(f"{s}:{h}" for s, h in sorted(parts)).encode()).hexdigest()

@@ -12,15 +12,21 @@ RAW_COLUMNS = ["doc_id", "source", "published_at", "text", "lang"]
 _VALUE = {"source": r"([^/]+)", "date": r"(\d{4}-\d{2}-\d{2})"}
 
 
+def partition_values(path: str, keys: tuple[str, ...]) -> dict[str, str] | None:
+    """{key: value} of the hive partition directories `<k1>=v1/<k2>=v2/` in a file's path."""
+    regex = re.compile("/".join(f"{k}={_VALUE[k]}" for k in keys) + "/")
+    found = regex.search(str(path).replace("\\", "/"))
+    return dict(zip(keys, found.groups(), strict=True)) if found else None
+
+
 def partition_files(root: str, keys: tuple[str, str]) -> list[tuple[str, dict[str, str]]]:
     """(path, {key: value}) for each Parquet file of `root/<k1>=*/<k2>=*/`, through Beam's filesystems."""
     pattern = FileSystems.join(root, *(f"{k}=*" for k in keys), "*.parquet")
-    regex = re.compile("/".join(f"{k}={_VALUE[k]}" for k in keys) + "/")
     out = []
     for meta in FileSystems.match([pattern])[0].metadata_list:
-        found = regex.search(meta.path.replace("\\", "/"))
-        if found:
-            out.append((meta.path, dict(zip(keys, found.groups(), strict=True))))
+        values = partition_values(meta.path, keys)
+        if values:
+            out.append((meta.path, values))
     return sorted(out)
 
 
@@ -58,13 +64,9 @@ def scored_files(scored_dir: str, days: list[str], exclude: list[tuple[str, str]
     ]
 
 
-_SCORED = re.compile(r"date=(\d{4}-\d{2}-\d{2})/source=([^/]+)/")
-
-
 def _with_partition_values(element):
     path, row = element
-    found = _SCORED.search(path.replace("\\", "/"))
-    return {**row, "date": found.group(1), "source": found.group(2)}
+    return {**row, **partition_values(path, ("date", "source"))}
 
 
 class ReadScoredPartitions(beam.PTransform):

@@ -27,7 +27,7 @@ from pipelines.encode import NAMESPACE, SKIPPED, EncodeDocuments
 from pipelines.infer import Infer
 from pipelines.manifest import WriteManifests, input_fingerprints, manifest_path
 from pipelines.profiles import merge_args, profile_args
-from pipelines.read import ReadRawDocuments, ReadScoredPartitions, raw_files, scored_files
+from pipelines.read import ReadRawDocuments, ReadScoredPartitions, partition_values, raw_files, scored_files
 from pipelines.rows import ToScoredRows, scored_schema
 from pipelines.topics import Topics
 from pipelines.write import WritePartitions
@@ -128,8 +128,8 @@ def score_range(job: ScoreJob) -> ScoreSummary:
     meta = checkpoint.read_meta(model_dir)
     files = raw_files(str(warehouse.raw), job.start, job.end, job.sources)
     if job.only_days is not None:
-        wanted = {f"date={d}" for d in job.only_days}
-        files = [f for f in files if Path(f).parent.name in wanted]
+        wanted = set(job.only_days)
+        files = [f for f in files if partition_values(f, ("source", "date"))["date"] in wanted]
     fingerprints = input_fingerprints(files)
     if not files:
         log.warning("no raw documents from %s to %s%s: nothing to score", job.start, job.end,
