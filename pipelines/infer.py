@@ -42,8 +42,9 @@ def padded_inference_fn(
     inference_args: dict | None = None,
     model_id: str | None = None,
     sub_batch_tokens: int = 4096,
+    temperature: float = 1.0,
 ) -> list[PredictionResult]:
-    """Class probabilities for a batch of variable-length id tensors.
+    """Class probabilities (logits / `temperature`, softmax) for a batch of variable-length id tensors.
 
     The batch is sorted by length and cut into sub-batches of at most
     `sub_batch_tokens` padded tokens, so little compute goes to padding; results
@@ -55,20 +56,20 @@ def padded_inference_fn(
     with torch.no_grad():
         for i in order:
             if chunk and (len(chunk) + 1) * len(batch[i]) > sub_batch_tokens:
-                _run_chunk(model, device, batch, chunk, probs)
+                _run_chunk(model, device, batch, chunk, probs, temperature)
                 chunk = []
             chunk.append(i)
         if chunk:
-            _run_chunk(model, device, batch, chunk, probs)
+            _run_chunk(model, device, batch, chunk, probs, temperature)
     Metrics.counter(NAMESPACE, "batches").inc()
     Metrics.counter(NAMESPACE, "batched_documents").inc(len(batch))
     return [PredictionResult(example, p, model_id) for example, p in zip(batch, probs, strict=True)]
 
 
-def _run_chunk(model, device, batch, chunk: list[int], probs: list) -> None:
+def _run_chunk(model, device, batch, chunk: list[int], probs: list, temperature: float) -> None:
     tokens, lengths = pad_batch([batch[i] for i in chunk])
-    logits = model(tokens.to(device), lengths)
-    for i, row in zip(chunk, torch.softmax(logits, dim=-1).cpu().numpy(), strict=True):
+    logits = model(tokens.to(device), lengths).float()
+    for i, row in zip(chunk, torch.softmax(logits / temperature, dim=-1).cpu().numpy(), strict=True):
         probs[i] = row
     Metrics.counter(NAMESPACE, "tokens").inc(int(lengths.sum()))
     Metrics.counter(NAMESPACE, "padded_tokens").inc(int(tokens.numel()))
@@ -90,7 +91,11 @@ def make_model_handler(
             model_class=LSTMClassifier,
             model_params={"config": ModelConfig(**meta["model_config"])},
             device=device,
-            inference_fn=partial(padded_inference_fn, sub_batch_tokens=sub_batch_tokens),
+            inference_fn=partial(
+                padded_inference_fn,
+                sub_batch_tokens=sub_batch_tokens,
+                temperature=float(meta.get("temperature", 1.0)),
+            ),
             load_model_args={"weights_only": True},
             min_batch_size=min(256, max_batch_tokens),
             max_batch_size=max_batch_tokens,

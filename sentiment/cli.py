@@ -143,14 +143,21 @@ def ingest(
 
 @app.command()
 def train(
-    data: Path = typer.Option(..., help="Directory with train.parquet and validation.parquet (text, label)."),
+    data: Path = typer.Option(None, help="Directory with train.parquet (+ validation.parquet), or one Parquet file "
+                              "(text, label). Without validation data 10% of train is held out."),
+    dataset: str = typer.Option(None, help="A dataset under the data directory instead of --data, e.g. sst2."),
     out: Path = typer.Option(None, help="Model directory to write (or use --register)."),
-    epochs: int = typer.Option(6, help="Passes over the training data; the best validation epoch is kept."),
-    batch_size: int = typer.Option(64),
-    lr: float = typer.Option(2e-3, help="Adam learning rate."),
-    max_tokens: int = typer.Option(128, help="Texts are cut to this many tokens."),
-    device: str = typer.Option("auto", help="auto (CUDA when available), cpu or cuda."),
-    class_weights: bool = typer.Option(False, help="Weight the loss by inverse class frequency."),
+    config: Path = typer.Option(None, help="TOML file of training settings (TrainConfig's names); flags win."),
+    recipe: str = typer.Option(None, help="auto (default: chosen by data size and text length), short, small or long."),
+    epochs: int = typer.Option(None, help="Most passes over the data (early stopping may end sooner)."),
+    batch_size: int = typer.Option(None, help="Documents per step."),
+    lr: float = typer.Option(None, help="Peak AdamW learning rate."),
+    max_tokens: int = typer.Option(None, help="Texts are cut to this many tokens."),
+    device: str = typer.Option(None, help="auto (CUDA when available), cpu or cuda."),
+    class_weights: bool = typer.Option(None, "--class-weights/--no-class-weights",
+                                       help="Weight the loss by inverse class frequency (skewed labels)."),
+    seed: int = typer.Option(None, help="Seed for the holdout, shuffling, initialisation and dropout."),
+    resume: bool = typer.Option(False, "--resume", help="Continue from OUT/train_state.pt after an interruption."),
     max_train_samples: int = typer.Option(None, help="Use only this many training rows (quick runs)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="One epoch on 256 rows: checks the set-up."),
     register: bool = typer.Option(
@@ -160,28 +167,38 @@ def train(
     eval_data: Path = typer.Option(None, help="With --register: the fixed evaluation set (default DATA/test.parquet)."),
     metric: str = typer.Option("macro_f1", help="With --register: accuracy, macro_f1 or macro_recall."),
     home: Path = HomeOption,
+    data_dir: Path = DataOption,
 ):
-    """Train the LSTM classifier; the best epoch on validation is saved (state_dict + config + vocab)."""
+    """Train the LSTM classifier: AdamW, warm-up + linear decay, early stopping on validation macro-F1.
+
+    The best epoch is saved as weights (state_dict) + model.json + vocab.json, with a training-curve PNG
+    and a model card. Unset settings come from the recipe chosen for the data (see --recipe).
+    """
     from sentiment_model.train import TrainConfig
     from sentiment_model.train import train as run_train
 
-    settings = _settings(home)
+    settings = _settings(home, data_dir)
+    if (data is None) == (dataset is None):
+        _fail("give --data DIR_OR_PARQUET or --dataset NAME (one of them)")
+    data = data if data is not None else settings.data_dir / dataset
     if dry_run:
         epochs, max_train_samples = 1, 256
+    overrides = {"recipe": recipe, "epochs": epochs, "batch_size": batch_size, "lr": lr, "max_tokens": max_tokens,
+                 "device": device, "class_weights": class_weights, "seed": seed,
+                 "max_train_samples": max_train_samples}
+    overrides = {k: v for k, v in overrides.items() if v is not None}
     if register:
         from flows.train import train_flow
 
-        overrides = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "max_tokens": max_tokens,
-                     "device": device, "class_weights": class_weights, "max_train_samples": max_train_samples}
         typer.echo(json.dumps(train_flow(settings.home, data, eval_data, metric, overrides)))
         return
     if out is None:
         _fail("give --out DIR, or --register to add the model to the warehouse")
     try:
-        cfg = TrainConfig(
-            data=data, out=out, epochs=epochs, batch_size=batch_size, lr=lr, max_tokens=max_tokens,
-            device=device, class_weights=class_weights, max_train_samples=max_train_samples,
-        )
+        if config is not None:
+            cfg = TrainConfig.from_file(config, data=data, out=out, resume=resume, **overrides)
+        else:
+            cfg = TrainConfig(data=data, out=out, resume=resume, **overrides)
         typer.echo(str(run_train(cfg)))
     except (ValueError, FileNotFoundError) as err:
         _fail(str(err))
@@ -192,17 +209,23 @@ def evaluate(
     model: Path = typer.Option(..., help="Model directory."),
     data: Path = typer.Option(..., help="Parquet file with text and label."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    png: Path = typer.Option(None, "--png", help="Also draw the confusion matrix as a PNG."),
 ):
-    """Accuracy, macro-F1 and macro-recall of a model on labelled data."""
-    from sentiment.report import format_metrics
+    """Accuracy, macro-F1, macro-recall, per-class precision/recall, confusion matrix and calibration (ECE)."""
     from sentiment_model.evaluate import evaluate as run_evaluate
+    from sentiment_model.evaluate import format_report
+    from sentiment_model.plots import confusion_matrix_png
 
     _settings()
     try:
         result = run_evaluate(model, data)
     except (ValueError, FileNotFoundError) as err:
         _fail(str(err))
-    typer.echo(json.dumps(result) if json_out else format_metrics(result))
+    typer.echo(json.dumps(result) if json_out else format_report(result))
+    if png:
+        title = f"{Path(model).name} on {Path(data).parent.name}/{Path(data).name}"
+        path = confusion_matrix_png(result["confusion"]["matrix"], result["confusion"]["labels"], png, title)
+        typer.echo(f"confusion matrix -> {path}", err=True)
 
 
 @app.command()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sentiment.warehouse import Warehouse
 from sentiment_model import checkpoint
+from sentiment_model.card import write_card
 
 
 def register(warehouse: Warehouse, trained: Path, test_metrics: dict | None, make_current: bool = True) -> Path:
@@ -16,6 +17,7 @@ def register(warehouse: Warehouse, trained: Path, test_metrics: dict | None, mak
     if test_metrics is not None:
         meta.setdefault("metrics", {})["test"] = test_metrics
         (trained / checkpoint.META).write_text(json.dumps(meta, indent=2))
+        write_card(trained)
     target = warehouse.models / meta["version"]
     if target.resolve() != trained.resolve():
         warehouse.models.mkdir(parents=True, exist_ok=True)

@@ -59,4 +59,7 @@ def plot_daily(table: pd.DataFrame, path: Path, title: str) -> Path:
 
 
 def format_metrics(metrics: dict) -> str:
-    return "  ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in metrics.items())
+    """The headline numbers on one line (per-class tables and matrices are left to `sentiment evaluate`)."""
+    keys = ("n", "accuracy", "macro_f1", "macro_recall", "ece")
+    return "  ".join(f"{k} {metrics[k]:.3f}" if isinstance(metrics[k], float) else f"{k} {metrics[k]}"
+                     for k in keys if k in metrics)

@@ -32,6 +32,7 @@ class ModelBundle:
     max_tokens: int  # texts are cut to this many tokens before the model sees them
     version: str
     metrics: dict = field(default_factory=dict)
+    temperature: float = 1.0  # logits are divided by this before the softmax (fitted on validation)
 
 
 def save(directory: Path, bundle: ModelBundle, extra: dict | None = None) -> Path:
@@ -41,9 +42,11 @@ def save(directory: Path, bundle: ModelBundle, extra: dict | None = None) -> Pat
     bundle.vocab.save(directory / VOCAB)
     meta = {
         "version": bundle.version,
+        "sha256": {name: _sha256(directory / name) for name in (WEIGHTS, VOCAB)},
         "model_config": bundle.config.to_dict(),
         "labels": bundle.labels,
         "max_tokens": bundle.max_tokens,
+        "temperature": bundle.temperature,
         "metrics": bundle.metrics,
         "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
         **(extra or {}),
@@ -58,16 +61,28 @@ def read_meta(directory: Path) -> dict:
         raise FileNotFoundError(
             f"{directory} is not a model directory (no {META}); train one with `sentiment train`"
         )
-    return json.loads(path.read_text())
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path} is not valid JSON ({err}); restore it or retrain the model") from None
 
 
 def load(directory: Path, device: str = "cpu") -> ModelBundle:
+    """The model in `directory`; a clear error when its files were changed or do not belong together."""
     directory = Path(directory)
     meta = read_meta(directory)
+    _verify_files(directory, meta)
     config = ModelConfig(**meta["model_config"])
     model = LSTMClassifier(config)
-    state = torch.load(directory / WEIGHTS, map_location=device, weights_only=True)
-    model.load_state_dict(state)
+    state = _load_state(directory, device)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as err:
+        first = str(err).splitlines()[1].strip() if len(str(err).splitlines()) > 1 else str(err)
+        raise ValueError(
+            f"{directory}/{WEIGHTS} does not fit the model in {META} ({first}); the files come from different "
+            "models: retrain or restore them"
+        ) from None
     model.to(device).eval()
     return ModelBundle(
         model=model,
@@ -77,7 +92,42 @@ def load(directory: Path, device: str = "cpu") -> ModelBundle:
         max_tokens=int(meta["max_tokens"]),
         version=meta["version"],
         metrics=meta.get("metrics", {}),
+        temperature=float(meta.get("temperature", 1.0)),
     )
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _verify_files(directory: Path, meta: dict) -> None:
+    for name in (WEIGHTS, VOCAB):
+        if not (directory / name).is_file():
+            raise FileNotFoundError(f"{directory} lacks {name}: the model directory is incomplete")
+    for name, expected in meta.get("sha256", {}).items():
+        if _sha256(directory / name) != expected:
+            raise ValueError(
+                f"{directory}/{name} was changed after the model was saved (its SHA-256 differs from {META}); "
+                "restore the file or retrain the model"
+            )
+
+
+def _load_state(directory: Path, device: str = "cpu") -> dict:
+    """The state_dict, loaded weights-only: pickled code in the file is refused, never run."""
+    try:
+        state = torch.load(directory / WEIGHTS, map_location=device, weights_only=True)
+    except Exception as err:  # torch raises UnpicklingError, RuntimeError or EOFError depending on the damage
+        raise ValueError(
+            f"{directory}/{WEIGHTS} is not a plain state_dict ({type(err).__name__}: {str(err).splitlines()[0][:160]}); "
+            "it is damaged or not one of our models: restore it or retrain"
+        ) from None
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ValueError(f"{directory}/{WEIGHTS} is not a state_dict of tensors; restore it or retrain")
+    return state
 
 
 def new_version(model: LSTMClassifier) -> str:
@@ -93,11 +143,9 @@ def check(directory: Path) -> None:
     """Raise a clear error when the weights, config, vocabulary and labels do not fit together."""
     directory = Path(directory)
     meta = read_meta(directory)
-    for name in (WEIGHTS, VOCAB):
-        if not (directory / name).is_file():
-            raise FileNotFoundError(f"{directory} lacks {name}: the model directory is incomplete")
+    _verify_files(directory, meta)
     config = ModelConfig(**meta["model_config"])
-    state = torch.load(directory / WEIGHTS, map_location="cpu", weights_only=True)
+    state = _load_state(directory)
     vocab_size = len(Vocab.load(directory / VOCAB))
     rows = state["embedding.weight"].shape[0]
     classes = state["head.weight"].shape[0]

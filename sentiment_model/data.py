@@ -36,6 +36,63 @@ def read_labelled(path: Path, max_rows: int | None = None) -> LabelledText:
     return LabelledText(texts, labels)
 
 
+@dataclass
+class Splits:
+    train: LabelledText
+    validation: LabelledText
+    validation_source: str  # the file it came from, or "N% of train (stratified, seed S)"
+
+
+def load_splits(data: Path, validation_fraction: float = 0.1, seed: int = 13, max_train: int | None = None) -> Splits:
+    """Training and validation text from a directory or a single Parquet file.
+
+    A directory holds `train.parquet` and, when it has one, `validation.parquet`;
+    a file is the training data itself. Without a validation split, a stratified
+    `validation_fraction` of the training rows is held out (the same rows for the same seed).
+    """
+    data = Path(data)
+    if data.is_dir():
+        train_path, valid_path = data / "train.parquet", data / "validation.parquet"
+        if not train_path.is_file():
+            raise FileNotFoundError(
+                f"{data} has no train.parquet; give a directory with train.parquet (text, label) or a Parquet file"
+            )
+    elif data.suffix == ".parquet" or data.is_file():
+        train_path, valid_path = data, None
+    else:
+        raise FileNotFoundError(f"training data not found: {data} (a directory with train.parquet, or a .parquet file)")
+    train = read_labelled(train_path)
+    if valid_path is not None and valid_path.is_file():
+        valid, source = read_labelled(valid_path), str(valid_path)
+    else:
+        train, valid = holdout(train, validation_fraction, seed)
+        source = f"{validation_fraction:.0%} of {train_path.name} (stratified, seed {seed})"
+    if max_train is not None:
+        train = LabelledText(train.texts[:max_train], train.labels[:max_train])
+    return Splits(train, valid, source)
+
+
+def holdout(data: LabelledText, fraction: float, seed: int) -> tuple[LabelledText, LabelledText]:
+    """A stratified split: `fraction` of each label's rows go to the second part."""
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"validation_fraction must be in (0, 1), not {fraction}")
+    by_label: dict[str, list[int]] = {}
+    for i, label in enumerate(data.labels):
+        by_label.setdefault(label, []).append(i)
+    rng = random.Random(seed)
+    held: set[int] = set()
+    for label in sorted(by_label):
+        rows = by_label[label]
+        rng.shuffle(rows)
+        held.update(rows[: max(1, round(len(rows) * fraction))])
+    keep = [i for i in range(len(data.texts)) if i not in held]
+    out = sorted(held)
+    return (
+        LabelledText([data.texts[i] for i in keep], [data.labels[i] for i in keep]),
+        LabelledText([data.texts[i] for i in out], [data.labels[i] for i in out]),
+    )
+
+
 def encode(texts: Sequence[str], vocab: Vocab, max_tokens: int) -> list[list[int]]:
     """Token ids per text, cut to `max_tokens`; an empty text becomes one unknown token."""
     return [vocab.encode(tokenize(text, max_tokens)[:max_tokens]) or [1] for text in texts]

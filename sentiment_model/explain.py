@@ -59,7 +59,7 @@ def explain(bundle: ModelBundle, text: str) -> list[TokenStep]:
     prefixes = torch.zeros(len(ids), len(ids), dtype=torch.long)
     for t in range(len(ids)):
         prefixes[t, : t + 1] = torch.tensor(ids[: t + 1])
-    probs = torch.softmax(bundle.model(prefixes, torch.arange(1, len(ids) + 1)), dim=-1)
+    probs = torch.softmax(bundle.model(prefixes, torch.arange(1, len(ids) + 1)) / bundle.temperature, dim=-1)
     gates, _ = gate_trace(bundle, ids)
     means = gates.mean(dim=2)
     return [

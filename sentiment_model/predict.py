@@ -29,16 +29,19 @@ class Predictor:
         return cls(checkpoint.load(directory, device), device)
 
     @torch.no_grad()
-    def probabilities(self, texts: Sequence[str], batch_size: int = 256) -> torch.Tensor:
-        """[N, num_classes] probabilities, in the order of `texts`."""
+    def logits(self, texts: Sequence[str], batch_size: int = 256) -> torch.Tensor:
+        """[N, num_classes] raw logits, in the order of `texts`."""
         ids = encode(texts, self.bundle.vocab, self.bundle.max_tokens)
         out = torch.empty(len(texts), len(self.bundle.labels))
         self.bundle.model.eval()
         for batch in bucketed_batches([len(s) for s in ids], batch_size, shuffle=False):
             tokens, lengths = pad_batch([ids[i] for i in batch])
-            logits = self.bundle.model(tokens.to(self.device), lengths)
-            out[batch] = torch.softmax(logits, dim=-1).cpu()
+            out[batch] = self.bundle.model(tokens.to(self.device), lengths).float().cpu()
         return out
+
+    def probabilities(self, texts: Sequence[str], batch_size: int = 256) -> torch.Tensor:
+        """[N, num_classes] calibrated probabilities (the model's temperature applied)."""
+        return torch.softmax(self.logits(texts, batch_size) / self.bundle.temperature, dim=-1)
 
     def predict(self, texts: Sequence[str]) -> list[dict]:
         labels = self.bundle.labels

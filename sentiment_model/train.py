@@ -1,21 +1,28 @@
-"""Train the LSTM classifier on `train.parquet`, keep the best epoch on `validation.parquet`."""
+"""Train the LSTM classifier; keep the best epoch on validation macro-F1, stop early, resume after a crash.
+
+AdamW with linear warm-up and decay, gradient clipping, length-bucketed packed
+batches, optional class weights; bf16 autocast and cuDNN's LSTM on CUDA. Each
+epoch's dropout and batch order come from `seed + epoch`, so a run resumed from
+`train_state.pt` ends with the same weights as one that never stopped.
+"""
 
 from __future__ import annotations
 
-import copy
 import logging
-import random
 import time
-from dataclasses import asdict, dataclass, fields
+import tomllib
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from sentiment_model import checkpoint
-from sentiment_model.data import bucketed_batches, encode, pad_batch, read_labelled
+from sentiment_model import checkpoint, recipes
+from sentiment_model.card import write_card
+from sentiment_model.calibrate import expected_calibration_error, fit_temperature
+from sentiment_model.data import bucketed_batches, load_splits, pad_batch
 from sentiment_model.evaluate import metrics
 from sentiment_model.model import LSTMClassifier, ModelConfig
 from sentiment_model.predict import Predictor
@@ -23,46 +30,80 @@ from sentiment_model.tokenize import tokenize
 from sentiment_model.vocab import Vocab
 
 log = logging.getLogger(__name__)
+STATE = "train_state.pt"  # written after every epoch, removed when training ends
+RECIPE_FIELDS = ("epochs", "batch_size", "lr", "max_tokens", "dropout", "patience")
 
 
 @dataclass
 class TrainConfig:
-    data: Path  # a directory with train.parquet and validation.parquet (text, label)
+    data: Path  # a directory with train.parquet (+ validation.parquet), or one Parquet file (text, label)
     out: Path  # where the model directory is written
-    epochs: int = 6  # passes over the training data; the best validation epoch is kept
-    batch_size: int = 64  # documents per step
-    lr: float = 2e-3  # Adam learning rate
-    weight_decay: float = 0.0  # L2 penalty in Adam
-    max_tokens: int = 128  # texts are cut to this many tokens
+    recipe: str = "auto"  # fills the settings left unset: auto (by data size and text length), short, small, long
+    epochs: int | None = None  # most passes over the training data (recipe: 6-20)
+    patience: int | None = None  # stop after this many epochs without a better validation score (recipe)
+    batch_size: int | None = None  # documents per step (recipe: 32-64)
+    lr: float | None = None  # peak AdamW learning rate (recipe: 2e-3)
+    warmup: float = 0.05  # share of the steps spent warming the learning rate up, then linear decay to 0
+    weight_decay: float = 0.01  # AdamW's decoupled weight decay
+    clip_norm: float = 1.0  # gradients are clipped to this norm
+    max_tokens: int | None = None  # texts are cut to this many tokens (recipe: 128 short, 400 long)
     min_freq: int = 2  # tokens seen fewer times become <unk>
     max_vocab: int = 30000  # vocabulary size cap
     embed_dim: int = 128  # see ModelConfig
     hidden_dim: int = 128  # see ModelConfig
     num_layers: int = 1  # see ModelConfig
-    dropout: float = 0.4  # see ModelConfig
+    dropout: float | None = None  # see ModelConfig (recipe: 0.5)
     pooling: str = "max_mean"  # see ModelConfig
     class_weights: bool = False  # weight the loss by inverse class frequency (skewed labels)
-    select_metric: str = "macro_f1"  # validation metric that picks the best epoch
-    seed: int = 13  # for shuffling and initialisation
+    select_metric: str = "macro_f1"  # validation metric that picks the best epoch and drives early stopping
+    validation_fraction: float = 0.1  # held out of train (stratified) when there is no validation.parquet
+    seed: int = 13  # for the holdout, shuffling, initialisation and dropout
     device: str = "auto"  # "auto" (cuda when available), "cpu" or "cuda"
+    amp: bool = True  # bf16 autocast on CUDA (ignored on the CPU)
+    resume: bool = False  # continue from OUT/train_state.pt when it is there
     max_train_samples: int | None = None  # cap the training rows, for quick runs
     threads: int | None = None  # torch intra-op threads on CPU; None: torch's default
 
     def __post_init__(self) -> None:
         self.data, self.out = Path(self.data), Path(self.out)
-        if self.epochs < 1 or self.batch_size < 1 or self.max_tokens < 1:
-            raise ValueError("epochs, batch_size and max_tokens must be positive")
+        for name in ("epochs", "batch_size", "max_tokens", "patience"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be positive, not {value}")
         if self.device not in ("auto", "cpu", "cuda"):
             raise ValueError(f"device must be auto, cpu or cuda, not {self.device!r}")
         if self.device == "cuda" and not torch.cuda.is_available():
             raise ValueError("device=cuda but no CUDA device is available; use --device auto or cpu")
         if self.select_metric not in ("accuracy", "macro_f1", "macro_recall"):
             raise ValueError("select_metric must be accuracy, macro_f1 or macro_recall")
+        if self.recipe != "auto":
+            recipes.settings(self.recipe)  # unknown names fail here, before any work
+
+    @classmethod
+    def from_file(cls, path: Path, **overrides) -> TrainConfig:
+        """Settings from a TOML file (TrainConfig's field names), then `overrides` that are not None."""
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"training config not found: {path}")
+        values = tomllib.loads(path.read_text())
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"{path}: unknown setting(s) {unknown}; known: {sorted(known)}")
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
 
     def resolved_device(self) -> str:
         if self.device == "auto":
             return "cuda" if torch.cuda.is_available() else "cpu"
         return self.device
+
+    def with_recipe(self, n_rows: int, lengths: list[int]) -> TrainConfig:
+        """A copy with every unset recipe field filled from the chosen (or named) recipe."""
+        name = recipes.choose(n_rows, lengths) if self.recipe == "auto" else self.recipe
+        chosen = recipes.settings(name)
+        filled = {k: chosen[k] for k in RECIPE_FIELDS if getattr(self, k) is None}
+        return replace(self, recipe=name, **filled)
 
     def model_config(self, vocab_size: int, num_classes: int) -> ModelConfig:
         names = {f.name for f in fields(ModelConfig)}
@@ -73,70 +114,167 @@ class TrainConfig:
         )
 
 
-def train(cfg: TrainConfig) -> Path:
-    """Train, select the best epoch on validation, save to `cfg.out`; returns that directory."""
+def train(cfg: TrainConfig, on_epoch: Callable[[dict], None] | None = None) -> Path:
+    """Train, keep the best validation epoch, calibrate, save to `cfg.out`; returns that directory.
+
+    `on_epoch` is called with each epoch's record (tests use it to interrupt a run).
+    """
     started = time.perf_counter()
-    _seed_everything(cfg.seed)
+    splits = load_splits(cfg.data, cfg.validation_fraction, cfg.seed, cfg.max_train_samples)
+    labels = sorted(set(splits.train.labels))
+    if len(labels) < 2:
+        raise ValueError(f"{cfg.data}: the training data has fewer than two labels: {labels}")
+    unknown = sorted(set(splits.validation.labels) - set(labels))
+    if unknown:
+        raise ValueError(f"{splits.validation_source} has labels {unknown} that the training data lacks")
+    tokenized = [tokenize(t) for t in splits.train.texts]
+    cfg = cfg.with_recipe(len(tokenized), [len(t) for t in tokenized[:5000]])
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     device = cfg.resolved_device()
-    train_data = read_labelled(cfg.data / "train.parquet", cfg.max_train_samples)
-    valid_data = read_labelled(cfg.data / "validation.parquet")
-    labels = sorted(set(train_data.labels))
-    if len(labels) < 2:
-        raise ValueError(f"{cfg.data}/train.parquet has fewer than two labels: {labels}")
-    vocab = Vocab.build((tokenize(t) for t in train_data.texts), cfg.min_freq, cfg.max_vocab)
+    torch.manual_seed(cfg.seed)
+    vocab = Vocab.build(tokenized, cfg.min_freq, cfg.max_vocab)
     label_id = {label: i for i, label in enumerate(labels)}
-    ids = encode(train_data.texts, vocab, cfg.max_tokens)
-    targets = torch.tensor([label_id[label] for label in train_data.labels])
+    ids = [vocab.encode(tokens[: cfg.max_tokens]) or [1] for tokens in tokenized]
+    targets = torch.tensor([label_id[label] for label in splits.train.labels])
     model = LSTMClassifier(cfg.model_config(len(vocab), len(labels))).to(device)
-    optimiser = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    steps_per_epoch = -(-len(ids) // cfg.batch_size)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, _warmup_linear(cfg.warmup, cfg.epochs * steps_per_epoch))
     loss_fn = nn.CrossEntropyLoss(weight=_class_weights(targets, len(labels)) if cfg.class_weights else None)
     loss_fn.to(device)
     log.info(
-        "training on %d documents (%s), vocabulary %d, labels %s, device %s",
-        len(ids), cfg.data, len(vocab), labels, device,
+        "training on %d documents (%s; validation: %s), vocabulary %d, labels %s, recipe %s, device %s",
+        len(ids), cfg.data, splits.validation_source, len(vocab), labels, cfg.recipe, device,
     )
     bundle = checkpoint.ModelBundle(model, model.config, vocab, labels, cfg.max_tokens, version="")
-    best_score, best_state, best_metrics, history = -1.0, None, {}, []
-    for epoch in range(1, cfg.epochs + 1):
-        loss = _run_epoch(model, optimiser, loss_fn, ids, targets, cfg, epoch, device)
-        scores = _validate(Predictor(bundle, device), valid_data, labels)
-        history.append({"epoch": epoch, "train_loss": loss, **scores})
-        log.info("epoch %d: loss %.4f, validation %s", epoch, loss, _fmt(scores))
-        if scores[cfg.select_metric] > best_score:
-            best_score, best_state, best_metrics = scores[cfg.select_metric], copy.deepcopy(model.state_dict()), scores
-    model.load_state_dict(best_state)
+    state = _Progress()
+    if cfg.resume:
+        state.restore(cfg, model, optimiser, scheduler)
+    for epoch in range(state.epoch + 1, cfg.epochs + 1):
+        torch.manual_seed(cfg.seed + epoch)
+        t0 = time.perf_counter()
+        loss, tokens = _run_epoch(model, optimiser, scheduler, loss_fn, ids, targets, cfg, epoch, device)
+        seconds = time.perf_counter() - t0
+        scores = _validate(Predictor(bundle, device), splits.validation, labels)
+        record = {"epoch": epoch, "train_loss": loss, "lr": scheduler.get_last_lr()[0], "epoch_seconds":
+                  round(seconds, 2), "tokens_per_s": round(tokens / seconds), **scores}
+        state.add(record, model, scores[cfg.select_metric])
+        log.info("epoch %d: loss %.4f, %d tokens/s, validation %s", epoch, loss, tokens / seconds, _fmt(scores))
+        state.save(cfg, model, optimiser, scheduler)
+        if on_epoch:
+            on_epoch(record)
+        if epoch - state.best_epoch >= cfg.patience:
+            log.info("no better validation %s for %d epochs: stopping early", cfg.select_metric, cfg.patience)
+            break
+    model.load_state_dict(state.best_state)
     model.cpu().eval()
+    calibration = _calibrate(Predictor(bundle, "cpu"), splits.validation, label_id)
+    bundle.temperature = calibration["temperature"]
     bundle.version = checkpoint.new_version(model)
-    bundle.metrics = {"validation": best_metrics}
-    seconds = time.perf_counter() - started
+    bundle.metrics = {"validation": state.best_metrics}
     extra = {
         "train_config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()},
-        "history": history,
-        "train_seconds": round(seconds, 1),
+        "data": {"train_rows": len(ids), "validation_rows": len(splits.validation.texts),
+                 "validation_source": splits.validation_source},
+        "best_epoch": state.best_epoch,
+        "history": state.history,
+        "calibration": calibration,
+        "train_seconds": round(time.perf_counter() - started, 1),
         "device": device,
     }
     checkpoint.save(cfg.out, bundle, extra)
-    log.info("saved model %s to %s in %.0f s", bundle.version, cfg.out, seconds)
+    _write_curve(cfg.out, state.history, cfg.select_metric)
+    write_card(cfg.out)
+    (cfg.out / STATE).unlink(missing_ok=True)
+    log.info("saved model %s to %s in %.0f s", bundle.version, cfg.out, extra["train_seconds"])
     return cfg.out
 
 
-def _run_epoch(model, optimiser, loss_fn, ids, targets, cfg: TrainConfig, epoch: int, device: str) -> float:
+class _Progress:
+    """Epoch records, the best weights so far, and the resumable training state."""
+
+    def __init__(self) -> None:
+        self.epoch, self.best_epoch, self.best_score = 0, 0, -1.0
+        self.best_state: dict = {}
+        self.best_metrics: dict = {}
+        self.history: list[dict] = []
+
+    def add(self, record: dict, model: nn.Module, score: float) -> None:
+        self.epoch = record["epoch"]
+        self.history.append(record)
+        if score > self.best_score:
+            self.best_epoch, self.best_score = record["epoch"], score
+            self.best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+            self.best_metrics = {k: v for k, v in record.items() if k in ("accuracy", "macro_f1", "macro_recall", "n")}
+
+    def save(self, cfg: TrainConfig, model, optimiser, scheduler) -> None:
+        cfg.out.mkdir(parents=True, exist_ok=True)
+        payload = {
+            "config": _resume_key(cfg), "epoch": self.epoch, "best_epoch": self.best_epoch,
+            "best_score": self.best_score, "best_state": self.best_state, "best_metrics": self.best_metrics,
+            "history": self.history, "model": model.state_dict(), "optimiser": optimiser.state_dict(),
+            "scheduler": scheduler.state_dict(),
+        }
+        tmp = cfg.out / (STATE + ".tmp")
+        torch.save(payload, tmp)
+        tmp.replace(cfg.out / STATE)
+
+    def restore(self, cfg: TrainConfig, model, optimiser, scheduler) -> None:
+        path = cfg.out / STATE
+        if not path.is_file():
+            log.info("no %s in %s: starting from the first epoch", STATE, cfg.out)
+            return
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+        if payload["config"] != _resume_key(cfg):
+            raise ValueError(
+                f"{path} was written with other settings; train again without --resume, or with the same settings"
+            )
+        model.load_state_dict(payload["model"])
+        optimiser.load_state_dict(payload["optimiser"])
+        scheduler.load_state_dict(payload["scheduler"])
+        self.epoch, self.best_epoch, self.best_score = payload["epoch"], payload["best_epoch"], payload["best_score"]
+        self.best_state, self.best_metrics = payload["best_state"], payload["best_metrics"]
+        self.history = payload["history"]
+        log.info("resuming after epoch %d (best so far: epoch %d)", self.epoch, self.best_epoch)
+
+
+def _resume_key(cfg: TrainConfig) -> str:
+    """The settings that must match for a resumed run to continue the same training."""
+    skip = {"resume", "device", "threads", "out"}
+    return repr(sorted((k, str(v)) for k, v in asdict(cfg).items() if k not in skip))
+
+
+def _run_epoch(model, optimiser, scheduler, loss_fn, ids, targets, cfg: TrainConfig, epoch: int, device: str):
     model.train()
-    total, count = 0.0, 0
+    total, count, tokens_seen = 0.0, 0, 0
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device == "cuda" and cfg.amp)
     batches = list(bucketed_batches([len(s) for s in ids], cfg.batch_size, True, cfg.seed + epoch))
     for batch in tqdm(batches, desc=f"epoch {epoch}/{cfg.epochs}", unit="batch", leave=False, disable=None):
         tokens, lengths = pad_batch([ids[i] for i in batch])
-        logits = model(tokens.to(device), lengths)
-        loss = loss_fn(logits, targets[batch].to(device))
-        optimiser.zero_grad()
+        with autocast:
+            logits = model(tokens.to(device, non_blocking=True), lengths)
+            loss = loss_fn(logits.float(), targets[batch].to(device))
+        optimiser.zero_grad(set_to_none=True)
         loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_norm)
         optimiser.step()
+        scheduler.step()
         total += loss.item() * len(batch)
         count += len(batch)
-    return total / max(count, 1)
+        tokens_seen += int(lengths.sum())
+    return total / max(count, 1), tokens_seen
+
+
+def _warmup_linear(warmup: float, total_steps: int) -> Callable[[int], float]:
+    warm = max(1, int(warmup * total_steps))
+
+    def factor(step: int) -> float:
+        if step < warm:
+            return (step + 1) / warm
+        return max(0.0, (total_steps - step) / max(1, total_steps - warm))
+
+    return factor
 
 
 def _validate(predictor: Predictor, data, labels: list[str]) -> dict:
@@ -144,16 +282,30 @@ def _validate(predictor: Predictor, data, labels: list[str]) -> dict:
     return metrics(data.labels, predicted, labels)
 
 
+def _calibrate(predictor: Predictor, data, label_id: dict[str, int]) -> dict:
+    logits = predictor.logits(data.texts)
+    targets = torch.tensor([label_id[label] for label in data.labels])
+    temperature = fit_temperature(logits, targets)
+    return {
+        "temperature": round(temperature, 4),
+        "validation_ece_before": round(expected_calibration_error(torch.softmax(logits, -1), targets), 4),
+        "validation_ece_after": round(
+            expected_calibration_error(torch.softmax(logits / temperature, -1), targets), 4
+        ),
+    }
+
+
 def _class_weights(targets: torch.Tensor, num_classes: int) -> torch.Tensor:
     counts = torch.bincount(targets, minlength=num_classes).float().clamp(min=1)
     return counts.sum() / (num_classes * counts)
 
 
-def _seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
+def _write_curve(out: Path, history: list[dict], metric: str) -> None:
+    from sentiment_model.plots import training_curve
+
+    training_curve(history, metric, out / "training_curve.png")
 
 
 def _fmt(scores: dict) -> str:
     return ", ".join(f"{k} {v:.4f}" for k, v in scores.items() if k != "n")
+

@@ -28,7 +28,17 @@ def test_evaluate_json(tiny_model, labelled_dir):
     result = runner.invoke(app, ["evaluate", "--model", str(tiny_model), "--data", test_file, "--json"])
     assert result.exit_code == 0, result.output
     metrics = json.loads(result.stdout.strip().splitlines()[-1])
-    assert set(metrics) == {"accuracy", "macro_f1", "macro_recall", "n"} and metrics["n"] == 60
+    assert {"accuracy", "macro_f1", "macro_recall", "per_class", "confusion", "ece"} <= set(metrics)
+    assert metrics["n"] == 60
+
+
+def test_evaluate_table_and_confusion_png(tiny_model, labelled_dir, tmp_path):
+    test_file = str(labelled_dir / "test.parquet")
+    png = tmp_path / "cm.png"
+    result = runner.invoke(app, ["evaluate", "--model", str(tiny_model), "--data", test_file, "--png", str(png)])
+    assert result.exit_code == 0, result.output
+    assert "confusion matrix" in result.stdout and "neutral" in result.stdout
+    assert png.stat().st_size > 5000
 
 
 def test_predict_uses_the_current_model(home):
@@ -64,6 +74,22 @@ def test_train_dry_run(labelled_dir, tmp_path):
     result = runner.invoke(app, ["train", "--data", str(labelled_dir), "--out", str(tmp_path / "m"), "--dry-run"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "m" / "weights.pt").is_file()
+
+
+def test_train_from_a_config_file_and_a_single_parquet(labelled_dir, tmp_path):
+    config = tmp_path / "train.toml"
+    config.write_text("epochs = 1\nembed_dim = 16\nhidden_dim = 16\nmin_freq = 1\n")
+    result = runner.invoke(app, ["train", "--data", str(labelled_dir / "train.parquet"), "--out", str(tmp_path / "m"),
+                                 "--config", str(config), "--max-tokens", "32"])
+    assert result.exit_code == 0, result.output
+    meta = json.loads((tmp_path / "m" / "model.json").read_text())
+    assert meta["model_config"]["hidden_dim"] == 16 and meta["max_tokens"] == 32
+    assert "of train.parquet" in meta["data"]["validation_source"]
+
+
+def test_train_needs_data_or_dataset(tmp_path):
+    result = runner.invoke(app, ["train", "--out", str(tmp_path / "m")])
+    assert result.exit_code == 2 and "--dataset" in result.output
 
 
 def test_train_bad_data_dir_is_a_clear_error(tmp_path):

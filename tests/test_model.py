@@ -54,3 +54,59 @@ def test_save_load_gives_identical_predictions(tmp_path):
     # the weights file is a plain state_dict: it loads with weights_only=True
     state = torch.load(tmp_path / "m" / checkpoint.WEIGHTS, weights_only=True)
     assert isinstance(state, dict) and "embedding.weight" in state
+
+
+def _saved(tmp_path):
+    config = ModelConfig(vocab_size=12, num_classes=3, embed_dim=8, hidden_dim=8)
+    vocab = Vocab(["<pad>", "<unk>", "good", "bad", "ok", *[f"w{i}" for i in range(7)]])
+    bundle = checkpoint.ModelBundle(LSTMClassifier(config).eval(), config, vocab, ["a", "b", "c"], 16, "v1")
+    return checkpoint.save(tmp_path / "m", bundle)
+
+
+def test_tampered_weights_are_refused_with_a_clear_error(tmp_path):
+    directory = _saved(tmp_path)
+    state = torch.load(directory / checkpoint.WEIGHTS, weights_only=True)
+    state["head.bias"] += 1.0  # a quiet change to the numbers
+    torch.save(state, directory / checkpoint.WEIGHTS)
+    with pytest.raises(ValueError, match="changed after the model was saved"):
+        checkpoint.load(directory)
+
+
+def test_pickled_code_in_the_weights_is_never_run(tmp_path):
+    import json
+    import pickle
+
+    directory = _saved(tmp_path)
+
+    class Boom:
+        def __reduce__(self):
+            return (print, ("this must never run",))
+
+    (directory / checkpoint.WEIGHTS).write_bytes(pickle.dumps({"embedding.weight": Boom()}))
+    meta = json.loads((directory / checkpoint.META).read_text())
+    meta.pop("sha256")  # an artifact from elsewhere, without hashes
+    (directory / checkpoint.META).write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="not a plain state_dict"):
+        checkpoint.load(directory)
+
+
+def test_weights_from_another_model_are_a_clear_error(tmp_path):
+    import json
+
+    directory = _saved(tmp_path)
+    other = LSTMClassifier(ModelConfig(vocab_size=20, num_classes=3, embed_dim=8, hidden_dim=8))
+    torch.save(other.state_dict(), directory / checkpoint.WEIGHTS)
+    meta = json.loads((directory / checkpoint.META).read_text())
+    meta.pop("sha256")
+    (directory / checkpoint.META).write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="different models"):
+        checkpoint.load(directory)
+    with pytest.raises(ValueError, match="different models"):
+        checkpoint.check(directory)
+
+
+def test_broken_model_json_is_a_clear_error(tmp_path):
+    directory = _saved(tmp_path)
+    (directory / checkpoint.META).write_text("{not json")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        checkpoint.load(directory)

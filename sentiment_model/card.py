@@ -1,0 +1,54 @@
+"""A short model card (MODEL_CARD.md) beside the weights: what the model is, what it was trained on, how good it is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sentiment_model import checkpoint
+
+CARD = "MODEL_CARD.md"
+
+
+def write_card(directory: Path) -> Path:
+    """(Re)write the card from the directory's model.json."""
+    directory = Path(directory)
+    meta = checkpoint.read_meta(directory)
+    cfg, mc = meta.get("train_config", {}), meta["model_config"]
+    data = meta.get("data", {})
+    lines = [
+        f"# Sentiment model {meta['version']}",
+        "",
+        f"- Saved: {meta.get('saved_at', '?')}; trained in {meta.get('train_seconds', '?')} s on {meta.get('device', '?')}",
+        f"- Architecture: embedding {mc['embed_dim']} -> {'bidirectional ' if mc['bidirectional'] else ''}LSTM "
+        f"{mc['hidden_dim']} x {mc['num_layers']} layer(s) -> {mc['pooling']} pooling -> linear; "
+        f"vocabulary {mc['vocab_size']} tokens; texts cut to {meta['max_tokens']} tokens",
+        f"- Labels: {', '.join(meta['labels'])}",
+        f"- Training data: {cfg.get('data', '?')} ({data.get('train_rows', '?')} rows); "
+        f"validation: {data.get('validation_source', '?')} ({data.get('validation_rows', '?')} rows)",
+        f"- Recipe: {cfg.get('recipe', '?')}; best epoch {meta.get('best_epoch', '?')} of "
+        f"{len(meta.get('history', []))}; seed {cfg.get('seed', '?')}",
+        f"- Calibration: temperature {meta.get('temperature', 1.0):.2f} fitted on validation",
+        "",
+        "## Metrics",
+        "",
+        "| split | n | accuracy | macro-F1 | macro-recall |",
+        "|---|---|---|---|---|",
+    ]
+    for split, m in meta.get("metrics", {}).items():
+        lines.append(f"| {split} | {m.get('n', '')} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} | "
+                     f"{m['macro_recall']:.3f} |")
+    lines += [
+        "",
+        "## Use and limits",
+        "",
+        "- Scores social and news text in the language and domain it was trained on; other domains "
+        "(e.g. headlines for a tweet-trained model) read with a bias: check on labelled samples first.",
+        "- `score` = P(positive) - P(negative) when both labels exist.",
+        "- Load with `sentiment_model.checkpoint.load` (weights only, no pickled code).",
+        "",
+        "Files: weights.pt (state_dict), model.json (config, labels, metrics, history), vocab.json, "
+        "training_curve.png.",
+    ]
+    path = directory / CARD
+    path.write_text("\n".join(lines) + "\n")
+    return path
