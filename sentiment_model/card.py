@@ -18,7 +18,8 @@ def write_card(directory: Path) -> Path:
     lines = [
         f"# Sentiment model {meta['version']}",
         "",
-        f"- Saved: {meta.get('saved_at', '?')}; trained in {meta.get('train_seconds', '?')} s on {meta.get('device', '?')}",
+        f"- Saved: {meta.get('saved_at', '?')}; trained in {meta.get('train_seconds', '?')} s "
+        f"on {meta.get('device', '?')}",
         f"- Architecture: embedding {mc['embed_dim']} -> {'bidirectional ' if mc['bidirectional'] else ''}LSTM "
         f"{mc['hidden_dim']} x {mc['num_layers']} layer(s) -> {mc['pooling']} pooling -> linear; "
         f"vocabulary {mc['vocab_size']} tokens; texts cut to {meta['max_tokens']} tokens",

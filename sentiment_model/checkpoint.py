@@ -122,7 +122,8 @@ def _load_state(directory: Path, device: str = "cpu") -> dict:
         state = torch.load(directory / WEIGHTS, map_location=device, weights_only=True)
     except Exception as err:  # torch raises UnpicklingError, RuntimeError or EOFError depending on the damage
         raise ValueError(
-            f"{directory}/{WEIGHTS} is not a plain state_dict ({type(err).__name__}: {str(err).splitlines()[0][:160]}); "
+            f"{directory}/{WEIGHTS} is not a plain state_dict "
+            f"({type(err).__name__}: {str(err).splitlines()[0][:160]}); "
             "it is damaged or not one of our models: restore it or retrain"
         ) from None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):

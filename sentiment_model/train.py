@@ -20,8 +20,8 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from sentiment_model import checkpoint, recipes
-from sentiment_model.card import write_card
 from sentiment_model.calibrate import expected_calibration_error, fit_temperature
+from sentiment_model.card import write_card
 from sentiment_model.data import bucketed_batches, load_splits, pad_batch
 from sentiment_model.evaluate import metrics
 from sentiment_model.model import LSTMClassifier, ModelConfig
