@@ -157,6 +157,7 @@ def train(
     class_weights: bool = typer.Option(None, "--class-weights/--no-class-weights",
                                        help="Weight the loss by inverse class frequency (skewed labels)."),
     seed: int = typer.Option(None, help="Seed for the holdout, shuffling, initialisation and dropout."),
+    embeddings: Path = typer.Option(None, help="Start the embedding from these word vectors (`sentiment embeddings`)."),
     resume: bool = typer.Option(False, "--resume", help="Continue from OUT/train_state.pt after an interruption."),
     max_train_samples: int = typer.Option(None, help="Use only this many training rows (quick runs)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="One epoch on 256 rows: checks the set-up."),
@@ -184,7 +185,7 @@ def train(
     if dry_run:
         epochs, max_train_samples = 1, 256
     overrides = {"recipe": recipe, "epochs": epochs, "batch_size": batch_size, "lr": lr, "max_tokens": max_tokens,
-                 "device": device, "class_weights": class_weights, "seed": seed,
+                 "device": device, "class_weights": class_weights, "seed": seed, "embeddings": embeddings,
                  "max_train_samples": max_train_samples}
     overrides = {k: v for k, v in overrides.items() if v is not None}
     if register:
@@ -528,6 +529,32 @@ def datasets_download(
             typer.echo(str(path))
     except (ValueError, OSError, RuntimeError) as err:
         _fail(f"{err}\n  (the canonical sources need internet access; on offline machines use SENTIMENT_DATA_DIR)")
+
+
+@app.command()
+def embeddings(
+    out: Path = typer.Option(..., help="The .npz file to write (tokens + vectors)."),
+    text: list[Path] = typer.Option(None, help="Parquet files with a text column (repeatable); default: every "
+                                    "dataset's train split and the unlabelled corpora, never a test split."),
+    dim: int = typer.Option(128, help="Vector size: the model's embed_dim."),
+    window: int = typer.Option(5, help="Words either side that count as context."),
+    max_words: int = typer.Option(60000, help="Keep the most frequent words."),
+    data_dir: Path = DataOption,
+    show: list[str] = typer.Option(None, help="Print the nearest words of these (a quick look at quality)."),
+):
+    """Pretrain word vectors on unlabelled text (PPMI + SVD); start training from them with `train --embeddings`."""
+    from sentiment_model.corpus import pretraining_files, texts
+    from sentiment_model.embeddings import EmbeddingConfig, build
+
+    settings = _settings(None, data_dir)
+    try:
+        files = list(text) if text else pretraining_files(settings.data_dir)
+        vectors = build(texts(files), EmbeddingConfig(dim=dim, window=window, max_words=max_words))
+    except (ValueError, FileNotFoundError) as err:
+        _fail(str(err))
+    typer.echo(f"{len(vectors.tokens)} words x {dim} from {len(files)} files -> {vectors.save(out)}")
+    for word in show or []:
+        typer.echo(f"  {word}: {', '.join(vectors.nearest(word)) or '(not in the vocabulary)'}")
 
 
 if __name__ == "__main__":

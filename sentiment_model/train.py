@@ -23,6 +23,7 @@ from sentiment_model import checkpoint, recipes
 from sentiment_model.calibrate import expected_calibration_error, fit_temperature
 from sentiment_model.card import write_card
 from sentiment_model.data import bucketed_batches, load_splits, pad_batch
+from sentiment_model.embeddings import WordVectors, initialise, vocabulary_with
 from sentiment_model.evaluate import metrics
 from sentiment_model.model import LSTMClassifier, ModelConfig
 from sentiment_model.predict import Predictor
@@ -49,6 +50,7 @@ class TrainConfig:
     max_tokens: int | None = None  # texts are cut to this many tokens (recipe: 128 short, 400 long)
     min_freq: int = 2  # tokens seen fewer times become <unk>
     max_vocab: int = 30000  # vocabulary size cap
+    embeddings: Path | None = None  # pretrained word vectors (.npz from `sentiment embeddings`) to start from
     embed_dim: int = 128  # see ModelConfig
     hidden_dim: int = 128  # see ModelConfig
     num_layers: int = 1  # see ModelConfig
@@ -66,6 +68,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         self.data, self.out = Path(self.data), Path(self.out)
+        self.embeddings = Path(self.embeddings) if self.embeddings else None
         for name in ("epochs", "batch_size", "max_tokens", "patience"):
             value = getattr(self, name)
             if value is not None and value < 1:
@@ -134,12 +137,19 @@ def train(cfg: TrainConfig, on_epoch: Callable[[dict], None] | None = None) -> P
     device = cfg.resolved_device()
     torch.manual_seed(cfg.seed)
     vocab = Vocab.build(tokenized, cfg.min_freq, cfg.max_vocab)
+    vectors = WordVectors.load(cfg.embeddings) if cfg.embeddings else None
+    if vectors is not None:
+        vocab = vocabulary_with(vocab, vectors, cfg.max_vocab)
     label_id = {label: i for i, label in enumerate(labels)}
     ids = [vocab.encode(tokens[: cfg.max_tokens]) or [1] for tokens in tokenized]
     targets = torch.tensor([label_id[label] for label in splits.train.labels])
-    model = LSTMClassifier(cfg.model_config(len(vocab), len(labels))).to(device)
+    model = LSTMClassifier(cfg.model_config(len(vocab), len(labels)))
+    if vectors is not None:
+        hits = initialise(model.embedding, vocab, vectors)
+        log.info("embedding: %d of %d words start from %s", hits, len(vocab), cfg.embeddings)
+    model.to(device)
     steps_per_epoch = -(-len(ids) // cfg.batch_size)
-    optimiser = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    optimiser = _optimiser(model, cfg)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, _warmup_linear(cfg.warmup, cfg.epochs * steps_per_epoch))
     loss_fn = nn.CrossEntropyLoss(weight=_class_weights(targets, len(labels)) if cfg.class_weights else None)
     loss_fn.to(device)
@@ -164,7 +174,7 @@ def train(cfg: TrainConfig, on_epoch: Callable[[dict], None] | None = None) -> P
         state.save(cfg, model, optimiser, scheduler)
         if on_epoch:
             on_epoch(record)
-        if epoch - state.best_epoch >= cfg.patience:
+        if epoch - state.best_epoch >= cfg.patience and epoch < cfg.epochs:
             log.info("no better validation %s for %d epochs: stopping early", cfg.select_metric, cfg.patience)
             break
     model.load_state_dict(state.best_state)
@@ -245,14 +255,21 @@ def _resume_key(cfg: TrainConfig) -> str:
     return repr(sorted((k, str(v)) for k, v in asdict(cfg).items() if k not in skip))
 
 
+def _optimiser(model: LSTMClassifier, cfg: TrainConfig) -> torch.optim.Optimizer:
+    """AdamW; no weight decay on the embedding (rare words' vectors would shrink away) or on biases."""
+    decay = [p for n, p in model.named_parameters() if not n.startswith("embedding") and p.dim() > 1]
+    rest = [p for n, p in model.named_parameters() if n.startswith("embedding") or p.dim() <= 1]
+    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": rest, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=cfg.lr)
+
+
 def _run_epoch(model, optimiser, scheduler, loss_fn, ids, targets, cfg: TrainConfig, epoch: int, device: str):
     model.train()
     total, count, tokens_seen = 0.0, 0, 0
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device == "cuda" and cfg.amp)
     batches = list(bucketed_batches([len(s) for s in ids], cfg.batch_size, True, cfg.seed + epoch))
     for batch in tqdm(batches, desc=f"epoch {epoch}/{cfg.epochs}", unit="batch", leave=False, disable=None):
         tokens, lengths = pad_batch([ids[i] for i in batch])
-        with autocast:
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=device == "cuda" and cfg.amp):
             logits = model(tokens.to(device, non_blocking=True), lengths)
             loss = loss_fn(logits.float(), targets[batch].to(device))
         optimiser.zero_grad(set_to_none=True)

@@ -1,0 +1,198 @@
+"""Accuracy: our LSTM against in-run baselines and published anchors, on every labelled dataset.
+
+    python -m bench.accuracy [--dataset sst2 --dataset imdb ...] [--epochs N] [--quick] [--json]
+
+For each task (bench/tasks.py): trains the LSTM with `sentiment train`'s defaults (the
+recipe chosen automatically, plus the task's few overrides), trains TF-IDF + logistic
+regression on the same rows (C picked on the same selection split), runs VADER, and
+judges all three on the task's evaluation split. Prints one table and writes
+bench/results/accuracy.json and accuracy.md (train time, device and tokens/s included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import tempfile
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from bench.measure import RESULTS
+from bench.tasks import HELD_OUT, TASKS, Task
+from sentiment.settings import Settings
+from sentiment_model.data import LabelledText, holdout, read_labelled
+from sentiment_model.evaluate import evaluate, metrics
+
+SELECT_SHARE = 0.25  # of a file that is both trained on and used for selection
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset", action="append", choices=sorted(TASKS), help="repeatable; default: all")
+    parser.add_argument("--epochs", type=int, default=None, help="override the recipe's most epochs")
+    parser.add_argument("--quick", action="store_true", help="500 training rows, 1 epoch: checks the set-up")
+    parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where accuracy.json/.md go")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+                        datefmt="%H:%M:%S")
+    data_dir = args.data_dir or Settings.from_env().data_dir
+    overrides = {"epochs": 1, "max_train_samples": 500} if args.quick else {}
+    if args.epochs:
+        overrides["epochs"] = args.epochs
+    rows = []
+    for name in args.dataset or list(TASKS):
+        rows.append(run_task(TASKS[name], data_dir, overrides))
+        print(format_row(rows[-1]), flush=True)
+    result = {"tasks": rows}
+    write(result, args.out)
+    print(json.dumps(result) if args.json else markdown(rows))
+    return result
+
+
+def run_task(task: Task, data_dir: Path, overrides: dict) -> dict:
+    """Train and judge the LSTM and the baselines on one task."""
+    from sentiment_model.train import TrainConfig, train
+
+    train_data, select_data = _splits(task, data_dir)
+    judged = read_labelled(data_dir / task.judge)
+    with tempfile.TemporaryDirectory(prefix=f"bench-{task.name}-") as tmp:
+        work = Path(tmp)
+        _write(work / "train.parquet", train_data)
+        _write(work / "validation.parquet", select_data)
+        cfg = TrainConfig(data=work, out=work / "model", **{**task.train_overrides, **overrides})
+        started = time.perf_counter()
+        model = train(cfg)
+        seconds = time.perf_counter() - started
+        meta = json.loads((model / "model.json").read_text())
+        ours = evaluate(model, data_dir / task.judge)
+    labels = meta["labels"]
+    history = meta["history"]
+    return {
+        "task": task.name,
+        "judged_on": task.judge,
+        "metrics": list(task.metrics),
+        "targets": task.targets,
+        "train_rows": len(train_data.texts),
+        "selection": f"{task.select} ({len(select_data.texts)} rows)",
+        "lstm": {k: ours[k] for k in ("accuracy", "macro_f1", "macro_recall", "n", "ece", "ece_uncalibrated")},
+        "tfidf_lr": tfidf_lr(train_data, select_data, judged, labels),
+        "vader": vader(judged, labels, task.binary_vader),
+        "anchors": task.anchors,
+        "recipe": meta["train_config"]["recipe"],
+        "train_config": {k: meta["train_config"][k] for k in ("epochs", "batch_size", "lr", "max_tokens", "dropout",
+                                                                "class_weights", "embed_dim", "hidden_dim")},
+        "epochs_run": len(history),
+        "best_epoch": meta["best_epoch"],
+        "train_seconds": round(seconds, 1),
+        "device": meta["device"],
+        "tokens_per_s": round(sum(h["tokens_per_s"] for h in history) / len(history)),
+    }
+
+
+def _splits(task: Task, data_dir: Path) -> tuple[LabelledText, LabelledText]:
+    parts = [read_labelled(data_dir / path) for path in task.train]
+    if task.select == HELD_OUT:
+        combined = _concat(parts)
+        return holdout(combined, 0.1, seed=13)
+    if task.select in task.train:
+        index = task.train.index(task.select)
+        parts[index], select = holdout(parts[index], SELECT_SHARE, seed=13)
+        return _concat(parts), select
+    return _concat(parts), read_labelled(data_dir / task.select)
+
+
+def _concat(parts: list[LabelledText]) -> LabelledText:
+    return LabelledText([t for p in parts for t in p.texts], [label for p in parts for label in p.labels])
+
+
+def _write(path: Path, data: LabelledText) -> None:
+    pq.write_table(pa.table({"text": data.texts, "label": data.labels}), path)
+
+
+def tfidf_lr(train: LabelledText, select: LabelledText, judged: LabelledText, labels: list[str]) -> dict:
+    """TF-IDF (word 1-2 grams, sublinear tf) + logistic regression, C picked on the selection split."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, max_features=200_000)
+    x_train = vectorizer.fit_transform(train.texts)
+    best = None
+    for c in (0.5, 2.0, 8.0):
+        clf = LogisticRegression(C=c, max_iter=2000).fit(x_train, train.labels)
+        score = metrics(select.labels, list(clf.predict(vectorizer.transform(select.texts))), labels)["macro_f1"]
+        if best is None or score > best[0]:
+            best = (score, clf)
+    predicted = list(best[1].predict(vectorizer.transform(judged.texts)))
+    return {**metrics(judged.labels, predicted, labels), "C": best[1].C}
+
+
+def vader(judged: LabelledText, labels: list[str], binary: bool) -> dict | None:
+    """VADER's compound score: >= 0.05 positive, <= -0.05 negative, else neutral (sign only without neutral)."""
+    if not {"positive", "negative"} <= set(labels):
+        return None  # emotions: VADER has no answer
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    analyzer = SentimentIntensityAnalyzer()
+    three = "neutral" in labels
+    predicted = []
+    for text in judged.texts:
+        compound = analyzer.polarity_scores(text)["compound"]
+        if three:
+            predicted.append("positive" if compound >= 0.05 else "negative" if compound <= -0.05 else "neutral")
+        else:
+            predicted.append("positive" if compound >= 0 else "negative")
+    return metrics(judged.labels, predicted, labels)
+
+
+def _fmt(value: dict | None, metric: str) -> str:
+    return "n/a" if value is None else f"{value[metric]:.3f}"
+
+
+def format_row(row: dict) -> str:
+    parts = [f"{row['task']}:"]
+    for m in row["metrics"]:
+        parts.append(f"{m} lstm {_fmt(row['lstm'], m)} (target {row['targets'][m]:.3f}), "
+                     f"tfidf+lr {_fmt(row['tfidf_lr'], m)}, vader {_fmt(row['vader'], m)}")
+    parts.append(f"[{row['train_seconds']:.0f} s on {row['device']}, {row['epochs_run']} epochs]")
+    return " ".join(parts)
+
+
+def markdown(rows: list[dict]) -> str:
+    lines = [
+        "| task (judged on) | metric | LSTM (ours) | target | met | TF-IDF + LR | VADER | published anchors | "
+        "train time | epochs | tokens/s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        anchors = "; ".join(f"{k} {v:.3f}" for k, v in row["anchors"].items()) or "-"
+        for i, m in enumerate(row["metrics"]):
+            ours, target = row["lstm"][m], row["targets"][m]
+            lines.append(
+                f"| {row['task'] if i == 0 else ''} ({row['judged_on'].split('/')[-1].split('.')[0]}) | {m} | "
+                f"**{ours:.3f}** | {target:.3f} | {'yes' if ours >= target else f'no ({ours - target:+.3f})'} | "
+                f"{_fmt(row['tfidf_lr'], m)} | {_fmt(row['vader'], m)} | {anchors if i == 0 else ''} | "
+                f"{row['train_seconds']:.0f} s {row['device']} | {row['epochs_run']} (best {row['best_epoch']}) | "
+                f"{row['tokens_per_s']} |"
+            )
+    return "\n".join(lines)
+
+
+def write(result: dict, out: Path) -> None:
+    """Write the results, keeping earlier rows of tasks this run did not measure."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "accuracy.json"
+    rows = {row["task"]: row for row in (json.loads(path.read_text())["tasks"] if path.is_file() else [])}
+    rows.update({row["task"]: row for row in result["tasks"]})
+    ordered = [rows[name] for name in TASKS if name in rows]
+    path.write_text(json.dumps({"tasks": ordered}, indent=2))
+    (out / "accuracy.md").write_text(markdown(ordered) + "\n")
+
+
+if __name__ == "__main__":
+    main()
