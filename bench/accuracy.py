@@ -24,9 +24,13 @@ import pyarrow.parquet as pq
 from bench.measure import RESULTS
 from bench.tasks import HELD_OUT, TASKS, Task
 from sentiment.settings import Settings
+from sentiment_model.corpus import resolve_embeddings
 from sentiment_model.data import LabelledText, holdout, read_labelled
 from sentiment_model.evaluate import evaluate, metrics
+from sentiment_model.train import TrainConfig, train
 
+TRAIN_KEYS = ("epochs", "batch_size", "lr", "max_tokens", "dropout", "class_weights", "embed_dim", "hidden_dim",
+              "embeddings")
 SELECT_SHARE = 0.25  # of a file that is both trained on and used for selection
 
 
@@ -35,19 +39,26 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--dataset", action="append", choices=sorted(TASKS), help="repeatable; default: all")
     parser.add_argument("--epochs", type=int, default=None, help="override the recipe's most epochs")
     parser.add_argument("--quick", action="store_true", help="500 training rows, 1 epoch: checks the set-up")
+    parser.add_argument("--embeddings", default="auto", help="auto (word vectors pretrained on the datasets "
+                        "directory, cached), none, or an .npz file")
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=RESULTS, help="where accuracy.json/.md go")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
                         datefmt="%H:%M:%S")
-    data_dir = args.data_dir or Settings.from_env().data_dir
+    settings = Settings.from_env()
+    data_dir = args.data_dir or settings.data_dir
     overrides = {"epochs": 1, "max_train_samples": 500} if args.quick else {}
     if args.epochs:
         overrides["epochs"] = args.epochs
+    started = time.perf_counter()
+    vectors = resolve_embeddings(args.embeddings, data_dir, settings.embeddings_cache, TrainConfig.embed_dim)
+    pretraining = {"embeddings": str(vectors) if vectors else None, "seconds": round(time.perf_counter() - started, 1)}
     rows = []
     for name in args.dataset or list(TASKS):
-        rows.append(run_task(TASKS[name], data_dir, overrides))
+        rows.append(run_task(TASKS[name], data_dir, {"embeddings": vectors, **overrides}))
+        rows[-1]["pretraining"] = pretraining
         print(format_row(rows[-1]), flush=True)
     result = {"tasks": rows}
     write(result, args.out)
@@ -57,8 +68,6 @@ def main(argv: list[str] | None = None) -> dict:
 
 def run_task(task: Task, data_dir: Path, overrides: dict) -> dict:
     """Train and judge the LSTM and the baselines on one task."""
-    from sentiment_model.train import TrainConfig, train
-
     train_data, select_data = _splits(task, data_dir)
     judged = read_labelled(data_dir / task.judge)
     with tempfile.TemporaryDirectory(prefix=f"bench-{task.name}-") as tmp:
@@ -85,8 +94,7 @@ def run_task(task: Task, data_dir: Path, overrides: dict) -> dict:
         "vader": vader(judged, labels, task.binary_vader),
         "anchors": task.anchors,
         "recipe": meta["train_config"]["recipe"],
-        "train_config": {k: meta["train_config"][k] for k in ("epochs", "batch_size", "lr", "max_tokens", "dropout",
-                                                                "class_weights", "embed_dim", "hidden_dim")},
+        "train_config": {k: meta["train_config"][k] for k in TRAIN_KEYS},
         "epochs_run": len(history),
         "best_epoch": meta["best_epoch"],
         "train_seconds": round(seconds, 1),

@@ -14,7 +14,9 @@ from pipelines.read import partition_files
 from pipelines.score import ScoreJob, ScoreSummary, score_range
 from sentiment.checks import Alert, run_checks, write_alerts
 from sentiment.models import register
+from sentiment.settings import Settings
 from sentiment.warehouse import Warehouse
+from sentiment_model.corpus import resolve_embeddings
 from sentiment_model.evaluate import evaluate
 from sentiment_model.train import TrainConfig, train
 
@@ -25,9 +27,15 @@ def ingest_task(spec: SourceSpec, home: Path, start: date | None = None, end: da
 
 
 @task(task_run_name="train")
-def train_task(data: Path, home: Path, overrides: dict | None = None) -> Path:
+def train_task(data: Path, home: Path, overrides: dict | None = None, data_dir: Path | None = None) -> Path:
+    """Train into a staging directory; embeddings "auto" (the default) start from the datasets' word vectors."""
     staging = Warehouse(home).models / f".training-{uuid.uuid4().hex[:8]}"
-    return train(TrainConfig(data=data, out=staging, **(overrides or {})))
+    overrides = dict(overrides or {})
+    data_dir = Path(data_dir) if data_dir else Settings.from_env().data_dir
+    cache = Settings(home=Path(home), data_dir=data_dir).embeddings_cache
+    dim = overrides.get("embed_dim", TrainConfig.embed_dim)
+    overrides["embeddings"] = resolve_embeddings(overrides.get("embeddings", "auto"), data_dir, cache, dim)
+    return train(TrainConfig(data=data, out=staging, **overrides))
 
 
 @task(task_run_name="evaluate-{model_dir.name}")

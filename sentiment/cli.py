@@ -157,7 +157,8 @@ def train(
     class_weights: bool = typer.Option(None, "--class-weights/--no-class-weights",
                                        help="Weight the loss by inverse class frequency (skewed labels)."),
     seed: int = typer.Option(None, help="Seed for the holdout, shuffling, initialisation and dropout."),
-    embeddings: Path = typer.Option(None, help="Start the embedding from these word vectors (`sentiment embeddings`)."),
+    embeddings: str = typer.Option(None, help="Word vectors to start from: auto (default: pretrained on the datasets "
+                                   "directory's unlabelled text, built once and cached), none, or an .npz file."),
     resume: bool = typer.Option(False, "--resume", help="Continue from OUT/train_state.pt after an interruption."),
     max_train_samples: int = typer.Option(None, help="Use only this many training rows (quick runs)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="One epoch on 256 rows: checks the set-up."),
@@ -175,6 +176,9 @@ def train(
     The best epoch is saved as weights (state_dict) + model.json + vocab.json, with a training-curve PNG
     and a model card. Unset settings come from the recipe chosen for the data (see --recipe).
     """
+    from dataclasses import replace
+
+    from sentiment_model.corpus import resolve_embeddings
     from sentiment_model.train import TrainConfig
     from sentiment_model.train import train as run_train
 
@@ -196,11 +200,14 @@ def train(
     if out is None:
         _fail("give --out DIR, or --register to add the model to the warehouse")
     try:
+        spec = overrides.pop("embeddings", None)
         if config is not None:
             cfg = TrainConfig.from_file(config, data=data, out=out, resume=resume, **overrides)
         else:
             cfg = TrainConfig(data=data, out=out, resume=resume, **overrides)
-        typer.echo(str(run_train(cfg)))
+        spec = spec or cfg.embeddings or "auto"
+        vectors = resolve_embeddings(spec, settings.data_dir, settings.embeddings_cache, cfg.embed_dim)
+        typer.echo(str(run_train(replace(cfg, embeddings=vectors))))
     except (ValueError, FileNotFoundError) as err:
         _fail(str(err))
 

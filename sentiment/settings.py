@@ -18,6 +18,11 @@ class Settings:
     home: Path  # the warehouse: raw/, quarantine/, models/, scored/, aggregates/
     data_dir: Path  # the labelled and dated datasets (Parquet), one folder each
 
+    @property
+    def embeddings_cache(self) -> Path:
+        """Pretrained word vectors built from `data_dir`, cached by content."""
+        return self.home / "cache" / "embeddings"
+
     @classmethod
     def from_env(cls) -> Settings:
         home = Path(os.environ.get("SENTIMENT_HOME", "warehouse")).expanduser()

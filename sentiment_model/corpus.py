@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow.parquet as pq
+
+log = logging.getLogger(__name__)
 
 
 def pretraining_files(data_dir: Path) -> list[Path]:
@@ -31,3 +35,42 @@ def texts(files: list[Path]) -> Iterator[str]:
     for path in files:
         table = pq.read_table(path, columns=["text"])
         yield from (t for t in table.column("text").to_pylist() if t)
+
+
+def cached_vectors(data_dir: Path, cache_dir: Path, dim: int) -> Path | None:
+    """Word vectors for `data_dir`'s pretraining text, built once and cached; None without such text.
+
+    The cache key covers the files (names, sizes, modification times) and the vector size,
+    so new or changed data builds new vectors.
+    """
+    from sentiment_model.embeddings import EmbeddingConfig, build
+
+    try:
+        files = pretraining_files(data_dir)
+    except FileNotFoundError:
+        return None
+    if not files:
+        return None
+    config = EmbeddingConfig(dim=dim)
+    digest = hashlib.sha256(repr(config).encode())
+    for f in files:
+        stat = f.stat()
+        digest.update(f"{f.relative_to(data_dir)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    path = Path(cache_dir) / f"ppmi-{dim}-{digest.hexdigest()[:12]}.npz"
+    if not path.is_file():
+        log.info("building word vectors from %d files under %s (once; cached at %s)", len(files), data_dir, path)
+        try:
+            build(texts(files), config).save(path)
+        except ValueError as err:  # too little text for vectors of this size
+            log.warning("no pretrained word vectors: %s; training starts from random vectors", err)
+            return None
+    return path
+
+
+def resolve_embeddings(value: str | Path | None, data_dir: Path, cache_dir: Path, dim: int) -> Path | None:
+    """`--embeddings`: "auto" (the cached vectors of the datasets directory, when there is one), "none", or a file."""
+    if value is None or str(value) == "none":
+        return None
+    if str(value) == "auto":
+        return cached_vectors(Path(data_dir), Path(cache_dir), dim)
+    return Path(value)

@@ -50,7 +50,8 @@ class TrainConfig:
     max_tokens: int | None = None  # texts are cut to this many tokens (recipe: 128 short, 400 long)
     min_freq: int = 2  # tokens seen fewer times become <unk>
     max_vocab: int = 30000  # vocabulary size cap
-    embeddings: Path | None = None  # pretrained word vectors (.npz from `sentiment embeddings`) to start from
+    embeddings: Path | str | None = None  # word vectors (.npz) to start from; None/"none": random init;
+    # "auto" is for callers, who resolve it with sentiment_model.corpus.resolve_embeddings
     embed_dim: int = 128  # see ModelConfig
     hidden_dim: int = 128  # see ModelConfig
     num_layers: int = 1  # see ModelConfig
@@ -68,7 +69,8 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         self.data, self.out = Path(self.data), Path(self.out)
-        self.embeddings = Path(self.embeddings) if self.embeddings else None
+        if self.embeddings is not None and str(self.embeddings) not in ("auto", "none"):
+            self.embeddings = Path(self.embeddings)
         for name in ("epochs", "batch_size", "max_tokens", "patience"):
             value = getattr(self, name)
             if value is not None and value < 1:
@@ -137,7 +139,9 @@ def train(cfg: TrainConfig, on_epoch: Callable[[dict], None] | None = None) -> P
     device = cfg.resolved_device()
     torch.manual_seed(cfg.seed)
     vocab = Vocab.build(tokenized, cfg.min_freq, cfg.max_vocab)
-    vectors = WordVectors.load(cfg.embeddings) if cfg.embeddings else None
+    if cfg.embeddings == "auto":
+        raise ValueError("embeddings='auto' must be resolved first: sentiment_model.corpus.resolve_embeddings")
+    vectors = WordVectors.load(cfg.embeddings) if cfg.embeddings not in (None, "none") else None
     if vectors is not None:
         vocab = vocabulary_with(vocab, vectors, cfg.max_vocab)
     label_id = {label: i for i, label in enumerate(labels)}

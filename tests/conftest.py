@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,9 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
 
 from tests.factories import TINY_TRAIN, write_demo_data, write_labelled_dir  # noqa: E402
+
+# Tests never read the real datasets directory: by default they see a tiny one of their own.
+os.environ["SENTIMENT_DATA_DIR"] = str(write_demo_data(Path(tempfile.mkdtemp(prefix="sentiment-test-data-"))))
 
 
 @pytest.fixture(scope="session")

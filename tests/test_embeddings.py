@@ -74,3 +74,19 @@ def test_training_from_pretrained_vectors(labelled_dir, tmp_path):
     out = train(TrainConfig(data=labelled_dir, out=tmp_path / "m", embeddings=vectors, **{**TINY_TRAIN, "epochs": 2}))
     bundle = checkpoint.load(out)
     assert "wonderful" in bundle.vocab.stoi  # only in the unlabelled text, yet it has a row
+
+
+def test_auto_vectors_are_built_once_and_cached(tmp_path):
+    from sentiment_model.corpus import resolve_embeddings
+
+    data = tmp_path / "data"
+    (data / "news").mkdir(parents=True)
+    pq.write_table(pa.table({"text": _corpus(900)}), data / "news" / "all.parquet")
+    first = resolve_embeddings("auto", data, tmp_path / "cache", dim=4)
+    assert first is not None and first.is_file()
+    mtime = first.stat().st_mtime_ns
+    assert resolve_embeddings("auto", data, tmp_path / "cache", dim=4) == first and first.stat().st_mtime_ns == mtime
+    assert resolve_embeddings("none", data, tmp_path / "cache", dim=4) is None
+    assert resolve_embeddings("auto", tmp_path / "missing", tmp_path / "cache", dim=4) is None
+    # too little text for vectors this size: training goes on from random vectors
+    assert resolve_embeddings("auto", data, tmp_path / "cache", dim=64) is None
