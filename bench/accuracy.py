@@ -104,7 +104,7 @@ def run_task(task: Task, data_dir: Path, overrides: dict) -> dict:
 
 
 def _splits(task: Task, data_dir: Path) -> tuple[LabelledText, LabelledText]:
-    parts = [read_labelled(data_dir / path) for path in task.train]
+    parts = [_relabelled(read_labelled(data_dir / path), task.relabel.get(path)) for path in task.train]
     if task.select == HELD_OUT:
         combined = _concat(parts)
         return holdout(combined, 0.1, seed=13)
@@ -113,6 +113,13 @@ def _splits(task: Task, data_dir: Path) -> tuple[LabelledText, LabelledText]:
         parts[index], select = holdout(parts[index], SELECT_SHARE, seed=13)
         return _concat(parts), select
     return _concat(parts), read_labelled(data_dir / task.select)
+
+
+def _relabelled(data: LabelledText, mapping: dict[str, str] | None) -> LabelledText:
+    if not mapping:
+        return data
+    rows = [(t, mapping[label]) for t, label in zip(data.texts, data.labels, strict=True) if label in mapping]
+    return LabelledText([t for t, _ in rows], [label for _, label in rows])
 
 
 def _concat(parts: list[LabelledText]) -> LabelledText:

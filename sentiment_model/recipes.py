@@ -17,7 +17,7 @@ RECIPES: dict[str, dict] = {
     # few thousand short texts: more passes, longer patience
     "small": {"max_tokens": 128, "batch_size": 32, "epochs": 20, "lr": 2e-3, "dropout": 0.5, "patience": 5},
     # reviews and articles: longer cut, smaller batches
-    "long": {"max_tokens": 400, "batch_size": 32, "epochs": 6, "lr": 2e-3, "dropout": 0.5, "patience": 2},
+    "long": {"max_tokens": 400, "batch_size": 32, "epochs": 4, "lr": 2e-3, "dropout": 0.5, "patience": 2},
 }
 SMALL_ROWS = 5000  # fewer training rows than this -> "small"
 LONG_MEDIAN_TOKENS = 48  # a longer median text -> "long"
