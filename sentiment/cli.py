@@ -207,9 +207,18 @@ def train(
             cfg = TrainConfig(data=data, out=out, resume=resume, **overrides)
         spec = spec or cfg.embeddings or "auto"
         vectors = resolve_embeddings(spec, settings.data_dir, settings.embeddings_cache, cfg.embed_dim)
-        typer.echo(str(run_train(replace(cfg, embeddings=vectors))))
+        trained = run_train(replace(cfg, embeddings=vectors))
     except (ValueError, FileNotFoundError) as err:
         _fail(str(err))
+    meta = json.loads((trained / "model.json").read_text())
+    best = meta["metrics"]["validation"]
+    typer.echo(
+        f"best epoch {meta['best_epoch']} of {len(meta['history'])} ({meta['train_config']['recipe']} recipe, "
+        f"{meta['train_seconds']:.0f} s on {meta['device']}): validation accuracy {best['accuracy']:.3f}, "
+        f"macro-F1 {best['macro_f1']:.3f}; curve {trained / 'training_curve.png'}, card {trained / 'MODEL_CARD.md'}",
+        err=True,
+    )
+    typer.echo(str(trained))
 
 
 @app.command()

@@ -28,6 +28,7 @@ def write_card(directory: Path) -> Path:
         f"validation: {data.get('validation_source', '?')} ({data.get('validation_rows', '?')} rows)",
         f"- Recipe: {cfg.get('recipe', '?')}; best epoch {meta.get('best_epoch', '?')} of "
         f"{len(meta.get('history', []))}; seed {cfg.get('seed', '?')}",
+        f"- Embedding start: {_embedding_start(cfg.get('embeddings'))}",
         f"- Calibration: temperature {meta.get('temperature', 1.0):.2f} fitted on validation",
         "",
         "## Metrics",
@@ -53,3 +54,9 @@ def write_card(directory: Path) -> Path:
     path = directory / CARD
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def _embedding_start(embeddings: str | None) -> str:
+    if embeddings in (None, "none"):
+        return "random"
+    return f"pretrained word vectors {Path(embeddings).name}"
