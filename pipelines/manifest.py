@@ -18,6 +18,7 @@ import apache_beam as beam
 
 from pipelines.read import partition_values
 from sentiment.warehouse import Warehouse, write_text_atomic
+from sentiment_model.files import sha256_file
 
 
 def manifest_path(warehouse: Warehouse, day: str) -> Path:
@@ -35,20 +36,12 @@ def input_fingerprints(files: list[str]) -> dict[str, dict]:
     for path in files:
         values = partition_values(path, ("source", "date"))
         if values:
-            by_day[values["date"]].append((values["source"], _sha256(path)))
+            by_day[values["date"]].append((values["source"], sha256_file(path)))
     out = {}
     for day, parts in sorted(by_day.items()):
         digest = hashlib.sha256("\n".join(f"{s}:{h}" for s, h in sorted(parts)).encode()).hexdigest()
         out[day] = {"sources": sorted({s for s, _ in parts}), "fingerprint": digest}
     return out
-
-
-def _sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class _WriteManifestFn(beam.DoFn):

@@ -24,6 +24,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sentiment_model.files import sha256_file
+
 log = logging.getLogger(__name__)
 _GITHUB_RAW = "https://raw.githubusercontent.com"
 
@@ -90,14 +92,6 @@ def _download(url: str, max_bytes: int, timeout: float) -> bytes:
     if len(payload) > max_bytes:
         raise ValueError(f"{url} is larger than the {max_bytes:,}-byte cap")
     return payload
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def convert_airline_tweets(csv_path: Path, dest: Path) -> Path:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 
+from sentiment_model.files import sha256_file
 from sentiment_model.model import LSTMClassifier, ModelConfig
 from sentiment_model.vocab import Vocab
 
@@ -42,7 +43,7 @@ def save(directory: Path, bundle: ModelBundle, extra: dict | None = None) -> Pat
     bundle.vocab.save(directory / VOCAB)
     meta = {
         "version": bundle.version,
-        "sha256": {name: _sha256(directory / name) for name in (WEIGHTS, VOCAB)},
+        "sha256": {name: sha256_file(directory / name) for name in (WEIGHTS, VOCAB)},
         "model_config": bundle.config.to_dict(),
         "labels": bundle.labels,
         "max_tokens": bundle.max_tokens,
@@ -96,20 +97,12 @@ def load(directory: Path, device: str = "cpu") -> ModelBundle:
     )
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _verify_files(directory: Path, meta: dict) -> None:
     for name in (WEIGHTS, VOCAB):
         if not (directory / name).is_file():
             raise FileNotFoundError(f"{directory} lacks {name}: the model directory is incomplete")
     for name, expected in meta.get("sha256", {}).items():
-        if _sha256(directory / name) != expected:
+        if sha256_file(directory / name) != expected:
             raise ValueError(
                 f"{directory}/{name} was changed after the model was saved (its SHA-256 differs from {META}); "
                 "restore the file or retrain the model"
