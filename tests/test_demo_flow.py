@@ -36,7 +36,7 @@ def test_demo_flow_end_to_end_and_rerun(prefect_harness, demo_data, tmp_path):
     table = run_query(wh, "SELECT date, source, lang, documents FROM daily_sentiment ORDER BY ALL")
     assert_frame_equal(direct, table, check_dtype=False)
 
-    assert set(result["test_metrics"]) == {"accuracy", "macro_f1", "macro_recall", "n"}
+    assert {"accuracy", "macro_f1", "macro_recall", "n", "per_class", "confusion", "ece"} <= set(result["test_metrics"])
     assert (wh.models / "current").resolve().name == result["model"].split("/")[-1]
     assert result["chart"].endswith(".png") and (wh.reports / "daily_sentiment.png").stat().st_size > 10_000
     assert list(result["daily_table"]["source"].unique()) == ["reddit_worldnews", "twitter"]
