@@ -161,7 +161,7 @@ def train(
                                    "directory's unlabelled text, built once and cached), none, or an .npz file."),
     resume: bool = typer.Option(False, "--resume", help="Continue from OUT/train_state.pt after an interruption."),
     max_train_samples: int = typer.Option(None, help="Use only this many training rows (quick runs)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="One epoch on 256 rows: checks the set-up."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="One epoch on 256 rows, random vectors: checks the set-up."),
     register: bool = typer.Option(
         False, "--register", help="Run the train flow: add the model to the warehouse and make it current "
         "if it is at least as good as the current one on --eval-data."
@@ -186,8 +186,8 @@ def train(
     if (data is None) == (dataset is None):
         _fail("give --data DIR_OR_PARQUET or --dataset NAME (one of them)")
     data = data if data is not None else settings.data_dir / dataset
-    if dry_run:
-        epochs, max_train_samples = 1, 256
+    if dry_run:  # quick: no word-vector pretraining unless asked for
+        epochs, max_train_samples, embeddings = 1, 256, embeddings or "none"
     overrides = {"recipe": recipe, "epochs": epochs, "batch_size": batch_size, "lr": lr, "max_tokens": max_tokens,
                  "device": device, "class_weights": class_weights, "seed": seed, "embeddings": embeddings,
                  "max_train_samples": max_train_samples}
