@@ -13,7 +13,7 @@ from collections.abc import Sequence
 # Settings per recipe; anything not named here keeps TrainConfig's default.
 RECIPES: dict[str, dict] = {
     # sentences and tweets (median under 48 tokens)
-    "short": {"max_tokens": 128, "batch_size": 64, "epochs": 10, "lr": 2e-3, "dropout": 0.5, "patience": 3},
+    "short": {"max_tokens": 128, "batch_size": 64, "epochs": 10, "lr": 2e-3, "dropout": 0.5, "patience": 5},
     # few thousand short texts: more passes, longer patience
     "small": {"max_tokens": 128, "batch_size": 32, "epochs": 20, "lr": 2e-3, "dropout": 0.5, "patience": 5},
     # reviews and articles: longer cut, smaller batches
