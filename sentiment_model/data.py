@@ -21,7 +21,7 @@ class LabelledText:
     labels: list[str]
 
 
-def read_labelled(path: Path, max_rows: int | None = None) -> LabelledText:
+def read_labelled(path: Path) -> LabelledText:
     """`text` and `label` columns of a Parquet file; a clear error when they are missing."""
     if not path.is_file():
         raise FileNotFoundError(f"labelled data not found: {path} (expected a Parquet file with text, label)")
@@ -31,8 +31,6 @@ def read_labelled(path: Path, max_rows: int | None = None) -> LabelledText:
         raise ValueError(f"{path} lacks column(s) {sorted(missing)}; it has {table.column_names}")
     texts = [t or "" for t in table.column("text").to_pylist()]
     labels = [str(label) for label in table.column("label").to_pylist()]
-    if max_rows is not None:
-        texts, labels = texts[:max_rows], labels[:max_rows]
     return LabelledText(texts, labels)
 
 

@@ -32,7 +32,6 @@ from sentiment_model.vocab import Vocab
 
 log = logging.getLogger(__name__)
 STATE = "train_state.pt"  # written after every epoch, removed when training ends
-RECIPE_FIELDS = ("epochs", "batch_size", "lr", "max_tokens", "dropout", "patience")
 
 
 @dataclass
@@ -107,7 +106,7 @@ class TrainConfig:
         """A copy with every unset recipe field filled from the chosen (or named) recipe."""
         name = recipes.choose(n_rows, lengths) if self.recipe == "auto" else self.recipe
         chosen = recipes.settings(name)
-        filled = {k: chosen[k] for k in RECIPE_FIELDS if getattr(self, k) is None}
+        filled = {k: v for k, v in chosen.items() if getattr(self, k) is None}
         return replace(self, recipe=name, **filled)
 
     def model_config(self, vocab_size: int, num_classes: int) -> ModelConfig:
@@ -162,7 +161,7 @@ def train(cfg: TrainConfig, on_epoch: Callable[[dict], None] | None = None) -> P
         len(ids), cfg.data, splits.validation_source, len(vocab), labels, cfg.recipe, device,
     )
     bundle = checkpoint.ModelBundle(model, model.config, vocab, labels, cfg.max_tokens, version="")
-    state = _Progress()
+    state = _Progress(cfg.select_metric)
     if cfg.resume:
         state.restore(cfg, model, optimiser, scheduler)
     for epoch in range(state.epoch + 1, cfg.epochs + 1):
@@ -173,7 +172,7 @@ def train(cfg: TrainConfig, on_epoch: Callable[[dict], None] | None = None) -> P
         scores = _validate(Predictor(bundle, device), splits.validation, labels)
         record = {"epoch": epoch, "train_loss": loss, "lr": scheduler.get_last_lr()[0], "epoch_seconds":
                   round(seconds, 2), "tokens_per_s": round(tokens / seconds), **scores}
-        state.add(record, model, scores[cfg.select_metric])
+        state.add(record, model)
         log.info("epoch %d: loss %.4f, %d tokens/s, validation %s", epoch, loss, tokens / seconds, _fmt(scores))
         state.save(cfg, model, optimiser, scheduler)
         if on_epoch:
@@ -208,26 +207,34 @@ def train(cfg: TrainConfig, on_epoch: Callable[[dict], None] | None = None) -> P
 class _Progress:
     """Epoch records, the best weights so far, and the resumable training state."""
 
-    def __init__(self) -> None:
-        self.epoch, self.best_epoch, self.best_score = 0, 0, -1.0
-        self.best_state: dict = {}
-        self.best_metrics: dict = {}
-        self.history: list[dict] = []
+    SCORES = ("accuracy", "macro_f1", "macro_recall", "n")
 
-    def add(self, record: dict, model: nn.Module, score: float) -> None:
-        self.epoch = record["epoch"]
+    def __init__(self, metric: str) -> None:
+        self.metric = metric
+        self.history: list[dict] = []
+        self.best_epoch = 0
+        self.best_state: dict = {}
+
+    @property
+    def epoch(self) -> int:
+        return self.history[-1]["epoch"] if self.history else 0
+
+    @property
+    def best_metrics(self) -> dict:
+        record = self.history[self.best_epoch - 1]
+        return {k: record[k] for k in self.SCORES}
+
+    def add(self, record: dict, model: nn.Module) -> None:
         self.history.append(record)
-        if score > self.best_score:
-            self.best_epoch, self.best_score = record["epoch"], score
+        if not self.best_epoch or record[self.metric] > self.history[self.best_epoch - 1][self.metric]:
+            self.best_epoch = record["epoch"]
             self.best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-            self.best_metrics = {k: v for k, v in record.items() if k in ("accuracy", "macro_f1", "macro_recall", "n")}
 
     def save(self, cfg: TrainConfig, model, optimiser, scheduler) -> None:
         cfg.out.mkdir(parents=True, exist_ok=True)
         payload = {
-            "config": _resume_key(cfg), "epoch": self.epoch, "best_epoch": self.best_epoch,
-            "best_score": self.best_score, "best_state": self.best_state, "best_metrics": self.best_metrics,
-            "history": self.history, "model": model.state_dict(), "optimiser": optimiser.state_dict(),
+            "config": _resume_key(cfg), "history": self.history, "best_epoch": self.best_epoch,
+            "best_state": self.best_state, "model": model.state_dict(), "optimiser": optimiser.state_dict(),
             "scheduler": scheduler.state_dict(),
         }
         tmp = cfg.out / (STATE + ".tmp")
@@ -247,9 +254,8 @@ class _Progress:
         model.load_state_dict(payload["model"])
         optimiser.load_state_dict(payload["optimiser"])
         scheduler.load_state_dict(payload["scheduler"])
-        self.epoch, self.best_epoch, self.best_score = payload["epoch"], payload["best_epoch"], payload["best_score"]
-        self.best_state, self.best_metrics = payload["best_state"], payload["best_metrics"]
-        self.history = payload["history"]
+        self.history, self.best_epoch = payload["history"], payload["best_epoch"]
+        self.best_state = payload["best_state"]
         log.info("resuming after epoch %d (best so far: epoch %d)", self.epoch, self.best_epoch)
 
 
