@@ -1,12 +1,14 @@
 """Accuracy: our LSTM against in-run baselines and published anchors, on every labelled dataset.
 
-    python -m bench.accuracy [--dataset sst2 --dataset imdb ...] [--epochs N] [--quick] [--json]
+    python -m bench.accuracy [--dataset sst2 --dataset imdb ... --dataset general] [--epochs N] [--quick] [--json]
 
 For each task (bench/tasks.py): trains the LSTM with `sentiment train`'s defaults (the
 recipe chosen automatically, plus the task's few overrides), trains TF-IDF + logistic
 regression on the same rows (C picked on the same selection split), runs VADER, and
-judges all three on the task's evaluation split. Prints one table and writes
-bench/results/accuracy.json and accuracy.md (train time, device and tokens/s included).
+judges all three on the task's evaluation split. The `general` group (bench/general.py)
+trains the one three-class general model and judges it on every task's evaluation split.
+Prints the tables and writes bench/results/accuracy.json and accuracy.md (train time,
+device and tokens/s included).
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from bench.general import VARIANTS as GENERAL_VARIANTS
+from bench.general import ablation_markdown, run_general
+from bench.general import markdown as general_markdown
 from bench.measure import RESULTS
 from bench.tasks import HELD_OUT, TASKS, Task
 from sentiment.settings import Settings
@@ -32,11 +37,15 @@ from sentiment_model.train import TrainConfig, train
 TRAIN_KEYS = ("epochs", "batch_size", "lr", "max_tokens", "dropout", "class_weights", "embed_dim", "hidden_dim",
               "embeddings")
 SELECT_SHARE = 0.25  # of a file that is both trained on and used for selection
+GENERAL = "general"  # the general model's group (bench/general.py)
 
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dataset", action="append", choices=sorted(TASKS), help="repeatable; default: all")
+    parser.add_argument("--dataset", action="append", choices=[*sorted(TASKS), GENERAL],
+                        help="repeatable; default: every task, then the general model")
+    parser.add_argument("--general-variant", action="append", choices=sorted(GENERAL_VARIANTS), default=None,
+                        help="with the general group: also train these balancing variants (ablations)")
     parser.add_argument("--epochs", type=int, default=None, help="override the recipe's most epochs")
     parser.add_argument("--quick", action="store_true", help="500 training rows, 1 epoch: checks the set-up")
     parser.add_argument("--embeddings", default="auto", help="auto (word vectors pretrained on the datasets "
@@ -55,12 +64,23 @@ def main(argv: list[str] | None = None) -> dict:
     started = time.perf_counter()
     vectors = resolve_embeddings(args.embeddings, data_dir, settings.embeddings_cache, TrainConfig.embed_dim)
     pretraining = {"embeddings": str(vectors) if vectors else None, "seconds": round(time.perf_counter() - started, 1)}
-    rows = []
-    for name in args.dataset or list(TASKS):
+    rows, mixed = [], None
+    for name in args.dataset or [*TASKS, GENERAL]:
+        if name == GENERAL:
+            mixed = run_general(data_dir, settings.general_cache, {"embeddings": vectors, **overrides})
+            mixed["pretraining"] = pretraining
+            print(general_markdown(mixed), flush=True)
+            variants = {"default": mixed}
+            for variant in args.general_variant or []:
+                variants[variant] = run_general(data_dir, settings.general_cache,
+                                                {"embeddings": vectors, **overrides}, variant)
+                print(ablation_markdown(variants), flush=True)
+            mixed["ablations"] = {k: v for k, v in variants.items() if k != "default"}
+            continue
         rows.append(run_task(TASKS[name], data_dir, {"embeddings": vectors, **overrides}))
         rows[-1]["pretraining"] = pretraining
         print(format_row(rows[-1]), flush=True)
-    result = {"tasks": rows}
+    result = {"tasks": rows, **({GENERAL: mixed} if mixed else {})}
     write(result, args.out)
     print(json.dumps(result) if args.json else markdown(rows))
     return result
@@ -130,8 +150,12 @@ def _write(path: Path, data: LabelledText) -> None:
     pq.write_table(pa.table({"text": data.texts, "label": data.labels}), path)
 
 
-def tfidf_lr(train: LabelledText, select: LabelledText, judged: LabelledText, labels: list[str]) -> dict:
-    """TF-IDF (word 1-2 grams, sublinear tf) + logistic regression, C picked on the selection split."""
+def fit_tfidf_lr(train: LabelledText, select: LabelledText, labels: list[str]):
+    """TF-IDF (word 1-2 grams, sublinear tf) + logistic regression, C picked on the selection split by macro-F1.
+
+    Returns predict(texts, among) -> labels: each text's most probable class among `among`.
+    """
+    import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
@@ -143,8 +167,23 @@ def tfidf_lr(train: LabelledText, select: LabelledText, judged: LabelledText, la
         score = metrics(select.labels, list(clf.predict(vectorizer.transform(select.texts))), labels)["macro_f1"]
         if best is None or score > best[0]:
             best = (score, clf)
-    predicted = list(best[1].predict(vectorizer.transform(judged.texts)))
-    return {**metrics(judged.labels, predicted, labels), "C": best[1].C}
+    clf = best[1]
+
+    def predict(texts: list[str], among: list[str] | None = None) -> list[str]:
+        probs = clf.predict_proba(vectorizer.transform(texts))
+        classes = list(clf.classes_)
+        among = [c for c in (among or classes) if c in classes]
+        index = [classes.index(c) for c in among]
+        return [among[i] for i in np.argmax(probs[:, index], axis=1)]
+
+    predict.C = clf.C
+    return predict
+
+
+def tfidf_lr(train: LabelledText, select: LabelledText, judged: LabelledText, labels: list[str]) -> dict:
+    """TF-IDF + logistic regression trained on `train`, judged on `judged`."""
+    predict = fit_tfidf_lr(train, select, labels)
+    return {**metrics(judged.labels, predict(judged.texts), labels), "C": predict.C}
 
 
 def vader(judged: LabelledText, labels: list[str], binary: bool) -> dict | None:
@@ -202,11 +241,18 @@ def write(result: dict, out: Path) -> None:
     """Write the results, keeping earlier rows of tasks this run did not measure."""
     out.mkdir(parents=True, exist_ok=True)
     path = out / "accuracy.json"
-    rows = {row["task"]: row for row in (json.loads(path.read_text())["tasks"] if path.is_file() else [])}
+    earlier = json.loads(path.read_text()) if path.is_file() else {}
+    rows = {row["task"]: row for row in earlier.get("tasks", [])}
     rows.update({row["task"]: row for row in result["tasks"]})
     ordered = [rows[name] for name in TASKS if name in rows]
-    path.write_text(json.dumps({"tasks": ordered}, indent=2))
-    (out / "accuracy.md").write_text(markdown(ordered) + "\n")
+    mixed = result.get(GENERAL) or earlier.get(GENERAL)
+    path.write_text(json.dumps({"tasks": ordered, **({GENERAL: mixed} if mixed else {})}, indent=2))
+    text = "## One model per task\n\n" + markdown(ordered) + "\n"
+    if mixed:
+        text += "\n## The general model\n\n" + general_markdown(mixed) + "\n"
+        if mixed.get("ablations"):
+            text += "\n### Balancing, measured\n\n" + ablation_markdown({"default": mixed, **mixed["ablations"]}) + "\n"
+    (out / "accuracy.md").write_text(text)
 
 
 if __name__ == "__main__":

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-HELD_OUT = "held-out"
-# emotions as polarity, so the emotion tweets can train a three-way classifier
-EMOTION_POLARITY = {"joy": "positive", "neutral": "neutral", "anger": "negative", "sadness": "negative",
-                    "fear": "negative"}  # `select`: a stratified 10% of the training rows
+from sentiment_model.general import EMOTION_POLARITY  # emotions as polarity: the emotion tweets train three-way
+
+HELD_OUT = "held-out"  # `select`: a stratified 10% of the training rows
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,9 @@ from prefect import flow, get_run_logger
 from flows.backfill import backfill_flow
 from flows.ingest import select_sources
 from flows.schedule import catch_up_range, nightly_target
-from flows.tasks import checks_task, ingest_task
+from flows.tasks import checks_task, general_model_task, ingest_task, register_task
 from pipelines.manifest import read_manifest
+from sentiment.settings import Settings
 from sentiment.warehouse import Warehouse
 from sentiment_model import checkpoint
 
@@ -45,6 +46,10 @@ def nightly_flow(
     target = day or nightly_target(datetime.now(UTC), timezone, lag_days)
     specs = select_sources(config, data_dir, None) if (config or data_dir) else []
     ingested = [ingest_task(spec, home).as_dict() for spec in specs]
+    if not (warehouse.models / "current").exists():
+        logger.info("no current model: scoring with the general model (built once from the datasets directory)")
+        trained, _ = general_model_task(home, data_dir or Settings.from_env().data_dir)
+        register_task(trained, home, None, copy=True)
     version = checkpoint.read_meta(warehouse.current_model())["version"]
     previous = last_complete_day(warehouse, target - timedelta(days=1), version)
     start, end = catch_up_range(previous, target, max_catch_up_days)

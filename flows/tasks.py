@@ -18,6 +18,7 @@ from sentiment.settings import Settings
 from sentiment.warehouse import Warehouse
 from sentiment_model.corpus import resolve_embeddings
 from sentiment_model.evaluate import evaluate
+from sentiment_model.general_model import cached_general_model
 from sentiment_model.train import TrainConfig, train
 
 
@@ -38,14 +39,23 @@ def train_task(data: Path, home: Path, overrides: dict | None = None, data_dir: 
     return train(TrainConfig(data=data, out=staging, **overrides))
 
 
+@task(task_run_name="general-model")
+def general_model_task(home: Path, data_dir: Path, overrides: dict | None = None) -> tuple[Path, bool]:
+    """The general model for `data_dir`: trained once, then reused from the warehouse's cache while the
+    training data and settings stay the same. Returns (model directory, trained now?)."""
+    settings = Settings(home=Path(home), data_dir=Path(data_dir))
+    return cached_general_model(settings.data_dir, settings.general_cache, settings.embeddings_cache, overrides)
+
+
 @task(task_run_name="evaluate-{model_dir.name}")
 def evaluate_task(model_dir: Path, data: Path) -> dict:
     return evaluate(model_dir, data)
 
 
 @task(task_run_name="register-model")
-def register_task(trained: Path, home: Path, test_metrics: dict, make_current: bool = True) -> Path:
-    return register(Warehouse(home), trained, test_metrics, make_current)
+def register_task(trained: Path, home: Path, test_metrics: dict, make_current: bool = True,
+                  copy: bool = False) -> Path:
+    return register(Warehouse(home), trained, test_metrics, make_current, copy)
 
 
 @task(task_run_name="score-{start}-{end}")

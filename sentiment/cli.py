@@ -81,8 +81,10 @@ def demo(
             f"  {s['source']:<18} read {s['read']:>6}  written {s['written']:>6}  "
             f"duplicates {s['duplicates']:>5}  quarantined {s['quarantined']:>3}"
         )
-    typer.echo(f"\nModel {Path(result['model']).name} on airline_tweets/test.parquet:")
-    typer.echo("  " + format_metrics(result["test_metrics"]))
+    how = "trained now" if result["model_trained"] else "reused: same training data"
+    typer.echo(f"\nGeneral model {Path(result['model']).name} ({how}):")
+    for split, metrics in result["evaluations"].items():
+        typer.echo(f"  {split:<34} " + format_metrics(metrics))
     typer.echo(f"\nScored: {result['score']['counters']}")
     typer.echo("\nDaily sentiment per source, 17–24 Feb 2015 (DuckDB over aggregates/daily_sentiment):")
     typer.echo(result["daily_table"].to_string(index=False))
@@ -145,7 +147,9 @@ def ingest(
 def train(
     data: Path = typer.Option(None, help="Directory with train.parquet (+ validation.parquet), or one Parquet file "
                               "(text, label). Without validation data 10% of train is held out."),
-    dataset: str = typer.Option(None, help="A dataset under the data directory instead of --data, e.g. sst2."),
+    dataset: str = typer.Option(None, help="A dataset under the data directory instead of --data, e.g. sst2; "
+                                "`general`: every labelled set mapped to negative/neutral/positive, balanced "
+                                "(README, \"The general model\")."),
     out: Path = typer.Option(None, help="Model directory to write (or use --register)."),
     config: Path = typer.Option(None, help="TOML file of training settings (TrainConfig's names); flags win."),
     recipe: str = typer.Option(None, help="auto (default: chosen by data size and text length), short, small or long."),
@@ -185,6 +189,10 @@ def train(
     settings = _settings(home, data_dir)
     if (data is None) == (dataset is None):
         _fail("give --data DIR_OR_PARQUET or --dataset NAME (one of them)")
+    if dataset == "general":
+        from sentiment_model import general
+
+        data = general.cached(settings.data_dir, settings.general_cache)
     data = data if data is not None else settings.data_dir / dataset
     if dry_run:  # quick: no word-vector pretraining unless asked for
         epochs, max_train_samples, embeddings = 1, 256, embeddings or "none"
@@ -227,15 +235,21 @@ def evaluate(
     data: Path = typer.Option(..., help="Parquet file with text and label."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
     png: Path = typer.Option(None, "--png", help="Also draw the confusion matrix as a PNG."),
+    all_labels: bool = typer.Option(False, "--all-labels", help="Decide among all the model's labels even when "
+                                    "the data has fewer (by default binary data on a three-class model is decided "
+                                    "between its two labels)."),
 ):
-    """Accuracy, macro-F1, macro-recall, per-class precision/recall, confusion matrix and calibration (ECE)."""
+    """Accuracy, macro-F1, macro-recall, per-class precision/recall, confusion matrix and calibration (ECE).
+
+    Data whose labels are a subset of the model's (negative/positive reviews on the three-class general
+    model) is decided among the data's labels only; the report says so (`decided_among` in --json)."""
     from sentiment_model.evaluate import evaluate as run_evaluate
     from sentiment_model.evaluate import format_report
     from sentiment_model.plots import confusion_matrix_png
 
     _settings()
     try:
-        result = run_evaluate(model, data)
+        result = run_evaluate(model, data, subset=not all_labels)
     except (ValueError, FileNotFoundError) as err:
         _fail(str(err))
     typer.echo(json.dumps(result) if json_out else format_report(result))
@@ -571,6 +585,39 @@ def embeddings(
     typer.echo(f"{len(vectors.tokens)} words x {dim} from {len(files)} files -> {vectors.save(out)}")
     for word in show or []:
         typer.echo(f"  {word}: {', '.join(vectors.nearest(word)) or '(not in the vocabulary)'}")
+
+
+@app.command()
+def pretrain(
+    out: Path = typer.Option(None, help="The .pt file to write; default: the warehouse's cache, keyed by the "
+                             "data and settings (built once, reused by `train --pretrained auto`)."),
+    epochs: int = typer.Option(4, help="Most passes over the text."),
+    budget_minutes: float = typer.Option(40.0, help="Stop after this much training time (2 CPU cores: ~40)."),
+    max_tokens: int = typer.Option(64, help="Texts are cut to their first this many tokens."),
+    device: str = typer.Option("auto", help="auto (CUDA when available), cpu or cuda."),
+    home: Path = HomeOption,
+    data_dir: Path = DataOption,
+):
+    """Pretrain a bidirectional LSTM language model on every dataset's training text and the unlabelled
+    corpora (never a judged split), for `train --pretrained` to start the classifier's LSTM from."""
+    import shutil
+
+    import torch
+
+    from sentiment_model.pretrain import PretrainConfig, cached
+
+    settings = _settings(home, data_dir)
+    resolved = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
+    try:
+        cfg = PretrainConfig(epochs=epochs, budget_minutes=budget_minutes, max_tokens=max_tokens)
+        path = cached(settings.data_dir, settings.lm_cache, cfg, resolved)
+    except (ValueError, FileNotFoundError) as err:
+        _fail(str(err))
+    if out is not None:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, out)
+        path = out
+    typer.echo(str(path))
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import uuid
 from pathlib import Path
 
 from sentiment.warehouse import Warehouse
@@ -11,14 +13,24 @@ from sentiment_model import checkpoint
 from sentiment_model.card import write_card
 
 
-def register(warehouse: Warehouse, trained: Path, test_metrics: dict | None, make_current: bool = True) -> Path:
-    """Move a trained model directory to `models/<version>/`, record its test metrics."""
+def register(warehouse: Warehouse, trained: Path, test_metrics: dict | None, make_current: bool = True,
+             copy: bool = False) -> Path:
+    """Move (or `copy`) a trained model directory to `models/<version>/`, record its test metrics.
+
+    A version that is already registered is kept as it is (its metrics updated)."""
     meta = checkpoint.read_meta(trained)
+    target = warehouse.models / meta["version"]
+    if copy and target.resolve() != trained.resolve():
+        warehouse.models.mkdir(parents=True, exist_ok=True)
+        if not target.is_dir():
+            staging = warehouse.models / f".copy-{uuid.uuid4().hex[:8]}"
+            shutil.copytree(trained, staging)
+            os.replace(staging, target)
+        trained = target
     if test_metrics is not None:
         meta.setdefault("metrics", {})["test"] = test_metrics
         (trained / checkpoint.META).write_text(json.dumps(meta, indent=2))
         write_card(trained)
-    target = warehouse.models / meta["version"]
     if target.resolve() != trained.resolve():
         warehouse.models.mkdir(parents=True, exist_ok=True)
         os.replace(trained, target)

@@ -23,6 +23,16 @@ class Settings:
         """Pretrained word vectors built from `data_dir`, cached by content."""
         return self.home / "cache" / "embeddings"
 
+    @property
+    def lm_cache(self) -> Path:
+        """The pretrained language model built from `data_dir` (`sentiment pretrain`), cached by content."""
+        return self.home / "cache" / "lm"
+
+    @property
+    def general_cache(self) -> Path:
+        """The general training mix and the general model built from `data_dir`, cached by content."""
+        return self.home / "cache" / "general"
+
     @classmethod
     def from_env(cls) -> Settings:
         home = Path(os.environ.get("SENTIMENT_HOME", "warehouse")).expanduser()

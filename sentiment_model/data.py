@@ -19,6 +19,12 @@ from sentiment_model.vocab import PAD_ID, Vocab
 class LabelledText:
     texts: list[str]
     labels: list[str]
+    sources: list[str] | None = None  # each row's source (dataset) when the data mixes several
+
+    def take(self, rows: Sequence[int]) -> LabelledText:
+        """The rows at these indices, in this order."""
+        sources = [self.sources[i] for i in rows] if self.sources is not None else None
+        return LabelledText([self.texts[i] for i in rows], [self.labels[i] for i in rows], sources)
 
 
 def read_labelled(path: Path) -> LabelledText:
@@ -31,7 +37,8 @@ def read_labelled(path: Path) -> LabelledText:
         raise ValueError(f"{path} lacks column(s) {sorted(missing)}; it has {table.column_names}")
     texts = [t or "" for t in table.column("text").to_pylist()]
     labels = [str(label) for label in table.column("label").to_pylist()]
-    return LabelledText(texts, labels)
+    sources = [str(s) for s in table.column("source").to_pylist()] if "source" in table.column_names else None
+    return LabelledText(texts, labels, sources)
 
 
 @dataclass
@@ -66,7 +73,7 @@ def load_splits(data: Path, validation_fraction: float = 0.1, seed: int = 13, ma
         train, valid = holdout(train, validation_fraction, seed)
         source = f"{validation_fraction:.0%} of {train_path.name} (stratified, seed {seed})"
     if max_train is not None:
-        train = LabelledText(train.texts[:max_train], train.labels[:max_train])
+        train = train.take(range(min(max_train, len(train.texts))))
     return Splits(train, valid, source)
 
 
@@ -84,11 +91,7 @@ def holdout(data: LabelledText, fraction: float, seed: int) -> tuple[LabelledTex
         rng.shuffle(rows)
         held.update(rows[: max(1, round(len(rows) * fraction))])
     keep = [i for i in range(len(data.texts)) if i not in held]
-    out = sorted(held)
-    return (
-        LabelledText([data.texts[i] for i in keep], [data.labels[i] for i in keep]),
-        LabelledText([data.texts[i] for i in out], [data.labels[i] for i in out]),
-    )
+    return data.take(keep), data.take(sorted(held))
 
 
 def encode(texts: Sequence[str], vocab: Vocab, max_tokens: int) -> list[list[int]]:

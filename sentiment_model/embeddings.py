@@ -149,9 +149,10 @@ def initialise(embedding: torch.nn.Embedding, vocab: Vocab, vectors: WordVectors
     return len(hits)
 
 
-def vocabulary_with(vocab: Vocab, vectors: WordVectors, max_size: int) -> Vocab:
+def vocabulary_with(vocab: Vocab, vectors: WordVectors | list[str], max_size: int) -> Vocab:
     """`vocab` extended with pretrained words it lacks (most frequent first) up to `max_size`:
-    words never seen in training still get a meaningful vector."""
+    words never seen in training still get a meaningful vector. `vectors` may be a word list."""
     known = set(vocab.itos)
-    extra = [t for t in vectors.tokens if t not in known][: max(0, max_size - len(vocab))]
+    tokens = vectors.tokens if isinstance(vectors, WordVectors) else vectors
+    extra = [t for t in tokens if t not in known][: max(0, max_size - len(vocab))]
     return Vocab([*vocab.itos, *extra])

@@ -4,13 +4,14 @@ after the model's temperature scaling."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support, recall_score
 
 from sentiment_model.calibrate import expected_calibration_error
-from sentiment_model.data import read_labelled
+from sentiment_model.data import LabelledText, read_labelled
 from sentiment_model.predict import Predictor
 
 
@@ -25,17 +26,34 @@ def metrics(gold: list[str], predicted: list[str], labels: list[str]) -> dict:
     }
 
 
-def evaluate(model_dir: Path, data: Path, predictor: Predictor | None = None) -> dict:
-    """The full report for `data` (a Parquet file with text and label)."""
+def decide(logits: torch.Tensor, labels: Sequence[str], among: Sequence[str]) -> list[str]:
+    """The label of each row: the argmax over the classes in `among` only (all of `labels` when equal)."""
+    index = [labels.index(label) for label in among]
+    return [among[i] for i in logits[:, index].argmax(dim=1).tolist()]
+
+
+def evaluate(model_dir: Path, data: Path, predictor: Predictor | None = None, subset: bool = True,
+             labelled: LabelledText | None = None) -> dict:
+    """The full report for `data` (a Parquet file with text and label, or `labelled` rows named `data`).
+
+    When the data's labels are a proper subset of the model's (binary reviews on a three-class
+    model) and `subset` is on, each text is decided among the data's labels only, and the report
+    says so (`decided_among`); the scores and the confusion matrix are over those labels.
+    """
     predictor = predictor or Predictor.load(model_dir)
-    labelled = read_labelled(Path(data))
+    labelled = labelled or read_labelled(Path(data))
     labels = predictor.bundle.labels
     unknown = sorted(set(labelled.labels) - set(labels))
     if unknown:
         raise ValueError(f"{data} has labels {unknown} that the model does not know (it knows {sorted(labels)})")
+    among = [label for label in labels if label in set(labelled.labels)] if subset else list(labels)
+    if len(among) < 2:
+        among = list(labels)
     logits = predictor.logits(labelled.texts)
-    predicted = [labels[i] for i in logits.argmax(dim=1).tolist()]
-    return report(labelled.labels, predicted, labels, logits, predictor.bundle.temperature)
+    predicted = decide(logits, labels, among)
+    index = [labels.index(label) for label in among]
+    result = report(labelled.labels, predicted, among, logits[:, index], predictor.bundle.temperature)
+    return {**result, "model_labels": list(labels), "decided_among": among}
 
 
 def report(gold: list[str], predicted: list[str], labels: list[str], logits: torch.Tensor, temperature: float) -> dict:
@@ -63,6 +81,7 @@ def format_report(result: dict) -> str:
         f"macro-recall {result['macro_recall']:.3f}",
         f"calibration: ECE {result['ece']:.3f} with temperature {result['temperature']:.2f} "
         f"(ECE {result['ece_uncalibrated']:.3f} without)",
+        *_subset_line(result),
         "",
         f"{'class':<12}{'precision':>10}{'recall':>8}{'F1':>8}{'support':>9}",
     ]
@@ -76,3 +95,11 @@ def format_report(result: dict) -> str:
     for label, row in zip(labels, result["confusion"]["matrix"], strict=True):
         lines.append(f"{label[:11]:<12}" + "".join(f"{c:>{width}}" for c in row))
     return "\n".join(lines)
+
+
+def _subset_line(result: dict) -> list[str]:
+    among, model = result.get("decided_among"), result.get("model_labels")
+    if not among or not model or len(among) == len(model):
+        return []
+    return [f"decided among the data's labels {', '.join(among)} only (the model knows {', '.join(model)}); "
+            "--all-labels decides among all of them"]

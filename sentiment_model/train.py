@@ -8,6 +8,7 @@ epoch's dropout and batch order come from `seed + epoch`, so a run resumed from
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import tomllib
@@ -19,12 +20,12 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from sentiment_model import checkpoint, recipes
+from sentiment_model import checkpoint, pretrain, recipes
 from sentiment_model.calibrate import expected_calibration_error, fit_temperature
 from sentiment_model.card import write_card
 from sentiment_model.data import bucketed_batches, load_splits, pad_batch
 from sentiment_model.embeddings import WordVectors, initialise, vocabulary_with
-from sentiment_model.evaluate import metrics
+from sentiment_model.evaluate import decide, metrics
 from sentiment_model.model import LSTMClassifier, ModelConfig
 from sentiment_model.predict import Predictor
 from sentiment_model.tokenize import tokenize
@@ -51,12 +52,15 @@ class TrainConfig:
     max_vocab: int = 30000  # vocabulary size cap
     embeddings: Path | str | None = None  # word vectors (.npz) to start from; None/"none": random init;
     # "auto" is for callers, who resolve it with sentiment_model.corpus.resolve_embeddings
+    pretrained: Path | str | None = None  # a pretrained language model (`sentiment pretrain`, .pt) whose LSTM and
+    # embedding the classifier starts from; None/"none": not used; "auto" is resolved by callers (pretrain.cached)
     embed_dim: int = 128  # see ModelConfig
     hidden_dim: int = 128  # see ModelConfig
     num_layers: int = 1  # see ModelConfig
     dropout: float | None = None  # see ModelConfig (recipe: 0.5)
     pooling: str = "max_mean"  # see ModelConfig
     class_weights: bool = False  # weight the loss by inverse class frequency (skewed labels)
+    source_labels: bool = True  # with a `source` column: each row's loss decides among its source's labels only
     select_metric: str = "macro_f1"  # validation metric that picks the best epoch and drives early stopping
     validation_fraction: float = 0.1  # held out of train (stratified) when there is no validation.parquet
     seed: int = 13  # for the holdout, shuffling, initialisation and dropout
@@ -70,6 +74,8 @@ class TrainConfig:
         self.data, self.out = Path(self.data), Path(self.out)
         if self.embeddings is not None and str(self.embeddings) not in ("auto", "none"):
             self.embeddings = Path(self.embeddings)
+        if self.pretrained is not None and str(self.pretrained) not in ("auto", "none"):
+            self.pretrained = Path(self.pretrained)
         for name in ("epochs", "batch_size", "max_tokens", "patience"):
             value = getattr(self, name)
             if value is not None and value < 1:
@@ -143,13 +149,23 @@ def train(cfg: TrainConfig, on_epoch: Callable[[dict], None] | None = None) -> P
     vectors = WordVectors.load(cfg.embeddings) if cfg.embeddings not in (None, "none") else None
     if vectors is not None:
         vocab = vocabulary_with(vocab, vectors, cfg.max_vocab)
+    if str(cfg.pretrained) == "auto":
+        raise ValueError("pretrained='auto' must be resolved first: sentiment_model.pretrain.cached")
+    lm = pretrain.load(cfg.pretrained) if cfg.pretrained not in (None, "none") else None
+    if lm is not None:
+        vocab = vocabulary_with(vocab, lm["vocab"][2:], cfg.max_vocab)
     label_id = {label: i for i, label in enumerate(labels)}
     ids = [vocab.encode(tokens[: cfg.max_tokens]) or [1] for tokens in tokenized]
     targets = torch.tensor([label_id[label] for label in splits.train.labels])
+    source_labels = labels_by_source(splits.train)
+    allowed = _allowed(splits.train, source_labels, labels) if cfg.source_labels else None
     model = LSTMClassifier(cfg.model_config(len(vocab), len(labels)))
     if vectors is not None:
         hits = initialise(model.embedding, vocab, vectors)
         log.info("embedding: %d of %d words start from %s", hits, len(vocab), cfg.embeddings)
+    if lm is not None:
+        hits = pretrain.start_from(model, vocab, lm)
+        log.info("LSTM and %d of %d word vectors start from the language model %s", hits, len(vocab), cfg.pretrained)
     model.to(device)
     steps_per_epoch = -(-len(ids) // cfg.batch_size)
     optimiser = _optimiser(model, cfg)
@@ -167,9 +183,9 @@ def train(cfg: TrainConfig, on_epoch: Callable[[dict], None] | None = None) -> P
     for epoch in range(state.epoch + 1, cfg.epochs + 1):
         torch.manual_seed(cfg.seed + epoch)
         t0 = time.perf_counter()
-        loss, tokens = _run_epoch(model, optimiser, scheduler, loss_fn, ids, targets, cfg, epoch, device)
+        loss, tokens = _run_epoch(model, optimiser, scheduler, loss_fn, ids, (targets, allowed), cfg, epoch, device)
         seconds = time.perf_counter() - t0
-        scores = _validate(Predictor(bundle, device), splits.validation, labels)
+        scores = _validate(Predictor(bundle, device), splits.validation, labels, source_labels)
         record = {"epoch": epoch, "train_loss": loss, "lr": scheduler.get_last_lr()[0], "epoch_seconds":
                   round(seconds, 2), "tokens_per_s": round(tokens / seconds), **scores}
         state.add(record, model)
@@ -189,7 +205,7 @@ def train(cfg: TrainConfig, on_epoch: Callable[[dict], None] | None = None) -> P
     extra = {
         "train_config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()},
         "data": {"train_rows": len(ids), "validation_rows": len(splits.validation.texts),
-                 "validation_source": splits.validation_source},
+                 "validation_source": splits.validation_source, **_mix_report(cfg.data)},
         "best_epoch": state.best_epoch,
         "history": state.history,
         "calibration": calibration,
@@ -273,15 +289,42 @@ def _optimiser(model: LSTMClassifier, cfg: TrainConfig) -> torch.optim.Optimizer
     return torch.optim.AdamW(groups, lr=cfg.lr)
 
 
+def labels_by_source(data) -> dict[str, list[str]]:
+    """Each source's own labels (those its training rows use); empty when the data has no sources."""
+    found: dict[str, set[str]] = {}
+    for source, label in zip(data.sources or [], data.labels, strict=False):
+        found.setdefault(source, set()).add(label)
+    return {source: sorted(labels) for source, labels in found.items()}
+
+
+def _allowed(data, source_labels: dict[str, list[str]], labels: list[str]) -> torch.Tensor | None:
+    """[N, C] which classes each row's loss decides among: its source's labels (a binary source never
+    teaches that a text is not neutral). None when every row may take every label."""
+    if not source_labels or all(len(v) == len(labels) for v in source_labels.values()):
+        return None
+    rows = {s: torch.tensor([label in v for label in labels]) for s, v in source_labels.items()}
+    return torch.stack([rows[s] for s in data.sources])
+
+
+def _mix_report(data: Path) -> dict:
+    """The per-source counts of a general mix (sentiment_model.general), when the data is one."""
+    path = Path(data) / "mix.json" if Path(data).is_dir() else None
+    return {"mix": json.loads(path.read_text())["sources"]} if path and path.is_file() else {}
+
+
 def _run_epoch(model, optimiser, scheduler, loss_fn, ids, targets, cfg: TrainConfig, epoch: int, device: str):
+    """One pass; `targets` is (class ids [N], allowed classes [N, C] or None)."""
+    targets, allowed = targets
     model.train()
     total, count, tokens_seen = 0.0, 0, 0
     batches = list(bucketed_batches([len(s) for s in ids], cfg.batch_size, True, cfg.seed + epoch))
     for batch in tqdm(batches, desc=f"epoch {epoch}/{cfg.epochs}", unit="batch", leave=False, disable=None):
         tokens, lengths = pad_batch([ids[i] for i in batch])
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=device == "cuda" and cfg.amp):
-            logits = model(tokens.to(device, non_blocking=True), lengths)
-            loss = loss_fn(logits.float(), targets[batch].to(device))
+            logits = model(tokens.to(device, non_blocking=True), lengths).float()
+            if allowed is not None:
+                logits = logits.masked_fill(~allowed[batch].to(device), float("-inf"))
+            loss = loss_fn(logits, targets[batch].to(device))
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_norm)
@@ -304,9 +347,22 @@ def _warmup_linear(warmup: float, total_steps: int) -> Callable[[int], float]:
     return factor
 
 
-def _validate(predictor: Predictor, data, labels: list[str]) -> dict:
-    predicted = [row["label"] for row in predictor.predict(data.texts)]
-    return metrics(data.labels, predicted, labels)
+def _validate(predictor: Predictor, data, labels: list[str], source_labels: dict[str, list[str]]) -> dict:
+    """Validation scores; for mixed sources, the mean over sources of each one's scores, each source
+    decided among its own labels, so a large source does not outweigh the others."""
+    if not source_labels or data.sources is None:
+        predicted = [row["label"] for row in predictor.predict(data.texts)]
+        return metrics(data.labels, predicted, labels)
+    logits = predictor.logits(data.texts)
+    per_source = {}
+    for source in sorted(set(data.sources)):
+        rows = [i for i, s in enumerate(data.sources) if s == source]
+        among = source_labels.get(source, labels)
+        predicted = decide(logits[rows], labels, among)
+        per_source[source] = metrics([data.labels[i] for i in rows], predicted, among)
+    mean = {k: sum(m[k] for m in per_source.values()) / len(per_source) for k in ("accuracy", "macro_f1",
+                                                                                 "macro_recall")}
+    return {**mean, "n": len(data.texts), "sources": {s: round(m["macro_f1"], 4) for s, m in per_source.items()}}
 
 
 def _calibrate(predictor: Predictor, data, label_id: dict[str, int]) -> dict:
@@ -334,5 +390,5 @@ def _write_curve(out: Path, history: list[dict], metric: str) -> None:
 
 
 def _fmt(scores: dict) -> str:
-    return ", ".join(f"{k} {v:.4f}" for k, v in scores.items() if k != "n")
+    return ", ".join(f"{k} {v:.4f}" for k, v in scores.items() if isinstance(v, float))
 
