@@ -32,10 +32,11 @@ from sentiment.settings import Settings
 from sentiment_model.corpus import resolve_embeddings
 from sentiment_model.data import LabelledText, holdout, read_labelled
 from sentiment_model.evaluate import evaluate, metrics
+from sentiment_model.pretrain import resolve as resolve_pretrained
 from sentiment_model.train import TrainConfig, train
 
 TRAIN_KEYS = ("epochs", "batch_size", "lr", "max_tokens", "dropout", "class_weights", "embed_dim", "hidden_dim",
-              "embeddings")
+              "embeddings", "pretrained")
 SELECT_SHARE = 0.25  # of a file that is both trained on and used for selection
 GENERAL = "general"  # the general model's group (bench/general.py)
 
@@ -50,6 +51,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--quick", action="store_true", help="500 training rows, 1 epoch: checks the set-up")
     parser.add_argument("--embeddings", default="auto", help="auto (word vectors pretrained on the datasets "
                         "directory, cached), none, or an .npz file")
+    parser.add_argument("--pretrained", default="none", help="start every LSTM from a pretrained language model: "
+                        "none (default), auto (the cached one, built when missing) or a .pt file")
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=RESULTS, help="where accuracy.json/.md go")
     parser.add_argument("--json", action="store_true")
@@ -63,7 +66,11 @@ def main(argv: list[str] | None = None) -> dict:
         overrides["epochs"] = args.epochs
     started = time.perf_counter()
     vectors = resolve_embeddings(args.embeddings, data_dir, settings.embeddings_cache, TrainConfig.embed_dim)
-    pretraining = {"embeddings": str(vectors) if vectors else None, "seconds": round(time.perf_counter() - started, 1)}
+    lm = resolve_pretrained(args.pretrained, data_dir, settings.lm_cache)
+    pretraining = {"embeddings": str(vectors) if vectors else None, "language_model": str(lm) if lm else None,
+                   "seconds": round(time.perf_counter() - started, 1)}
+    if lm:
+        overrides["pretrained"] = lm
     rows, mixed = [], None
     for name in args.dataset or [*TASKS, GENERAL]:
         if name == GENERAL:
@@ -73,7 +80,7 @@ def main(argv: list[str] | None = None) -> dict:
             variants = {"default": mixed}
             for variant in args.general_variant or []:
                 variants[variant] = run_general(data_dir, settings.general_cache,
-                                                {"embeddings": vectors, **overrides}, variant)
+                                                {"embeddings": vectors, **overrides}, variant, peers=False)
                 print(ablation_markdown(variants), flush=True)
             mixed["ablations"] = {k: v for k, v in variants.items() if k != "default"}
             continue

@@ -70,8 +70,8 @@ def judged_rows(data_dir: Path, judged: Judged) -> LabelledText:
     return rows
 
 
-def run_general(data_dir: Path, cache_dir: Path, overrides: dict, variant: str = "default") -> dict:
-    """Train the general model and its TF-IDF peer on the mix; judge them and VADER on every split."""
+def run_general(data_dir: Path, cache_dir: Path, overrides: dict, variant: str = "default", peers: bool = True) -> dict:
+    """Train the general model and (with `peers`) its TF-IDF peer on the mix; judge them and VADER on every split."""
     from bench.accuracy import fit_tfidf_lr, vader
 
     mix_config, settings = VARIANTS[variant]
@@ -83,7 +83,7 @@ def run_general(data_dir: Path, cache_dir: Path, overrides: dict, variant: str =
         seconds = time.perf_counter() - started
         meta = json.loads((model / "model.json").read_text())
         started = time.perf_counter()
-        peer = fit_tfidf_lr(train_rows, select_rows, meta["labels"])
+        peer = fit_tfidf_lr(train_rows, select_rows, meta["labels"]) if peers else None
         peer_seconds = time.perf_counter() - started
         rows = []
         for judged in JUDGED:
@@ -96,8 +96,8 @@ def run_general(data_dir: Path, cache_dir: Path, overrides: dict, variant: str =
                 "task": judged.name, "judged_on": judged.path, "metrics": list(judged.metrics),
                 "targets": judged.targets, "decided_among": among,
                 "lstm": {k: ours[k] for k in ("accuracy", "macro_f1", "macro_recall", "n", "ece")},
-                "tfidf_lr": metrics(labelled.labels, peer(labelled.texts, among), among),
-                "vader": vader(labelled, among, binary=True),
+                "tfidf_lr": metrics(labelled.labels, peer(labelled.texts, among), among) if peers else None,
+                "vader": vader(labelled, among, binary=True) if peers else None,
             })
     history = meta["history"]
     return {

@@ -44,7 +44,8 @@ def general_model_task(home: Path, data_dir: Path, overrides: dict | None = None
     """The general model for `data_dir`: trained once, then reused from the warehouse's cache while the
     training data and settings stay the same. Returns (model directory, trained now?)."""
     settings = Settings(home=Path(home), data_dir=Path(data_dir))
-    return cached_general_model(settings.data_dir, settings.general_cache, settings.embeddings_cache, overrides)
+    return cached_general_model(settings.data_dir, settings.general_cache, settings.embeddings_cache, overrides,
+                                settings.lm_cache)
 
 
 @task(task_run_name="evaluate-{model_dir.name}")

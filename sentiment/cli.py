@@ -152,7 +152,8 @@ def train(
                                 "(README, \"The general model\")."),
     out: Path = typer.Option(None, help="Model directory to write (or use --register)."),
     config: Path = typer.Option(None, help="TOML file of training settings (TrainConfig's names); flags win."),
-    recipe: str = typer.Option(None, help="auto (default: chosen by data size and text length), short, small or long."),
+    recipe: str = typer.Option(None, help="auto (default: by data size, text length and sources), short, small, "
+                               "long or general."),
     epochs: int = typer.Option(None, help="Most passes over the data (early stopping may end sooner)."),
     batch_size: int = typer.Option(None, help="Documents per step."),
     lr: float = typer.Option(None, help="Peak AdamW learning rate."),
@@ -163,6 +164,9 @@ def train(
     seed: int = typer.Option(None, help="Seed for the holdout, shuffling, initialisation and dropout."),
     embeddings: str = typer.Option(None, help="Word vectors to start from: auto (default: pretrained on the datasets "
                                    "directory's unlabelled text, built once and cached), none, or an .npz file."),
+    pretrained: str = typer.Option(None, help="Start the LSTM from a pretrained language model: a .pt file from "
+                                   "`sentiment pretrain`, auto (the cached one, built once: ~40 min on 2 cores), "
+                                   "or none (default)."),
     resume: bool = typer.Option(False, "--resume", help="Continue from OUT/train_state.pt after an interruption."),
     max_train_samples: int = typer.Option(None, help="Use only this many training rows (quick runs)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="One epoch on 256 rows, random vectors: checks the set-up."),
@@ -183,6 +187,7 @@ def train(
     from dataclasses import replace
 
     from sentiment_model.corpus import resolve_embeddings
+    from sentiment_model.pretrain import resolve as resolve_pretrained
     from sentiment_model.train import TrainConfig
     from sentiment_model.train import train as run_train
 
@@ -198,7 +203,7 @@ def train(
         epochs, max_train_samples, embeddings = 1, 256, embeddings or "none"
     overrides = {"recipe": recipe, "epochs": epochs, "batch_size": batch_size, "lr": lr, "max_tokens": max_tokens,
                  "device": device, "class_weights": class_weights, "seed": seed, "embeddings": embeddings,
-                 "max_train_samples": max_train_samples}
+                 "max_train_samples": max_train_samples, "pretrained": pretrained}
     overrides = {k: v for k, v in overrides.items() if v is not None}
     if register:
         from flows.train import train_flow
@@ -215,7 +220,8 @@ def train(
             cfg = TrainConfig(data=data, out=out, resume=resume, **overrides)
         spec = spec or cfg.embeddings or "auto"
         vectors = resolve_embeddings(spec, settings.data_dir, settings.embeddings_cache, cfg.embed_dim)
-        trained = run_train(replace(cfg, embeddings=vectors))
+        lm = resolve_pretrained(cfg.pretrained, settings.data_dir, settings.lm_cache, cfg.resolved_device())
+        trained = run_train(replace(cfg, embeddings=vectors, pretrained=lm))
     except (ValueError, FileNotFoundError) as err:
         _fail(str(err))
     meta = json.loads((trained / "model.json").read_text())

@@ -14,27 +14,29 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
-from sentiment_model import checkpoint, general
+from sentiment_model import checkpoint, general, pretrain
 from sentiment_model.corpus import resolve_embeddings
 from sentiment_model.train import TrainConfig, train
 
 log = logging.getLogger(__name__)
 
 
-def model_key(mix: Path, vectors: Path | None, overrides: dict) -> str:
-    settings = sorted((k, str(v)) for k, v in overrides.items() if k not in ("embeddings", "device", "threads"))
-    text = f"{Path(mix).name}|{Path(vectors).name if vectors else '-'}|{settings}"
+def model_key(mix: Path, vectors: Path | None, overrides: dict, lm: Path | None = None) -> str:
+    skip = ("embeddings", "pretrained", "device", "threads")
+    settings = sorted((k, str(v)) for k, v in overrides.items() if k not in skip)
+    text = f"{Path(mix).name}|{Path(vectors).name if vectors else '-'}|{Path(lm).name if lm else '-'}|{settings}"
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def cached_general_model(data_dir: Path, cache_dir: Path, embeddings_cache: Path,
-                         overrides: dict | None = None) -> tuple[Path, bool]:
+                         overrides: dict | None = None, lm_cache: Path | None = None) -> tuple[Path, bool]:
     """The general model's directory, and whether it was trained now (False: reused from the cache)."""
     overrides = dict(overrides or {})
     mix = general.cached(data_dir, cache_dir)
     dim = overrides.get("embed_dim", TrainConfig.embed_dim)
     vectors = resolve_embeddings(overrides.pop("embeddings", "auto"), data_dir, embeddings_cache, dim)
-    out = Path(cache_dir) / f"model-{model_key(mix, vectors, overrides)}"
+    lm = pretrain.resolve(overrides.pop("pretrained", None), data_dir, lm_cache or Path(cache_dir) / "lm")
+    out = Path(cache_dir) / f"model-{model_key(mix, vectors, overrides, lm)}"
     if (out / checkpoint.META).is_file():
         try:
             checkpoint.check(out)
@@ -44,7 +46,7 @@ def cached_general_model(data_dir: Path, cache_dir: Path, embeddings_cache: Path
             log.warning("general model cache %s is damaged (%s): training again", out, err)
     staging = out.with_name(out.name + ".training")
     shutil.rmtree(staging, ignore_errors=True)
-    train(replace(TrainConfig(data=mix, out=staging, **overrides), embeddings=vectors))
+    train(replace(TrainConfig(data=mix, out=staging, **overrides), embeddings=vectors, pretrained=lm))
     shutil.rmtree(out, ignore_errors=True)
     staging.replace(out)
     return out, True

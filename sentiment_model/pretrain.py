@@ -177,3 +177,13 @@ def cached(data_dir: Path, cache_dir: Path, cfg: PretrainConfig = PretrainConfig
         random.Random(cfg.seed).shuffle(texts)
         pretrain(texts, path, cfg, device)
     return path
+
+
+def resolve(value: str | Path | None, data_dir: Path, cache_dir: Path, device: str = "cpu") -> Path | None:
+    """`--pretrained`: "auto" (the cached language model of the datasets directory, built when missing),
+    "none", or a file."""
+    if value is None or str(value) == "none":
+        return None
+    if str(value) == "auto":
+        return cached(Path(data_dir), Path(cache_dir), PretrainConfig(), device)
+    return Path(value)

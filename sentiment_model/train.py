@@ -108,9 +108,9 @@ class TrainConfig:
             return "cuda" if torch.cuda.is_available() else "cpu"
         return self.device
 
-    def with_recipe(self, n_rows: int, lengths: list[int]) -> TrainConfig:
+    def with_recipe(self, n_rows: int, lengths: list[int], sources: int = 1) -> TrainConfig:
         """A copy with every unset recipe field filled from the chosen (or named) recipe."""
-        name = recipes.choose(n_rows, lengths) if self.recipe == "auto" else self.recipe
+        name = recipes.choose(n_rows, lengths, sources) if self.recipe == "auto" else self.recipe
         chosen = recipes.settings(name)
         filled = {k: v for k, v in chosen.items() if getattr(self, k) is None}
         return replace(self, recipe=name, **filled)
@@ -138,7 +138,7 @@ def train(cfg: TrainConfig, on_epoch: Callable[[dict], None] | None = None) -> P
     if unknown:
         raise ValueError(f"{splits.validation_source} has labels {unknown} that the training data lacks")
     tokenized = [tokenize(t) for t in splits.train.texts]
-    cfg = cfg.with_recipe(len(tokenized), [len(t) for t in tokenized[:5000]])
+    cfg = cfg.with_recipe(len(tokenized), [len(t) for t in tokenized[:5000]], len(set(splits.train.sources or [1])))
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     device = cfg.resolved_device()

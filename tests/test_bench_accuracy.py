@@ -28,3 +28,25 @@ def test_every_task_names_targets_for_its_metrics():
     for task in TASKS.values():
         assert set(task.metrics) == set(task.targets), task.name
         assert task.judge not in task.train and task.select != task.judge, task.name
+
+
+def test_general_group_judges_one_model_on_every_split_beside_its_peers(tmp_path):
+    from tests.test_general import write_general_data
+
+    data = write_general_data(tmp_path / "data")
+    out = tmp_path / "results"
+    result = accuracy.main(["--dataset", "general", "--quick", "--data-dir", str(data), "--out", str(out),
+                            "--general-variant", "no-binary"])
+    mixed = result["general"]
+    judged = {row["task"]: row for row in mixed["rows"]}
+    assert set(judged) == {"sst2", "airline_tweets", "nlp_text_emotion"}  # the judged splits this directory has
+    assert judged["sst2"]["decided_among"] == ["negative", "positive"]
+    assert judged["airline_tweets"]["decided_among"] == ["negative", "neutral", "positive"]
+    for row in judged.values():
+        for system in ("lstm", "tfidf_lr", "vader"):
+            assert 0 <= row[system][row["metrics"][0]] <= 1, (row["task"], system)
+    assert set(mixed["mix"]) == {"airline_tweets", "sst2", "nlp_text_emotion"}
+    assert set(mixed["ablations"]["no-binary"]["mix"]) == {"airline_tweets", "nlp_text_emotion"}
+    table = (out / "accuracy.md").read_text()
+    assert "## The general model" in table and "| sst2/validation.parquet | negative/positive | accuracy |" in table
+    assert "| no-binary |" in table

@@ -1,5 +1,7 @@
 """The demo flow end to end under Prefect's test harness, on a tiny corpus the test makes."""
 
+import json
+
 import pytest
 from pandas.testing import assert_frame_equal
 
@@ -37,12 +39,16 @@ def test_demo_flow_end_to_end_and_rerun(prefect_harness, demo_data, tmp_path):
     assert_frame_equal(direct, table, check_dtype=False)
 
     assert {"accuracy", "macro_f1", "macro_recall", "n", "per_class", "confusion", "ece"} <= set(result["test_metrics"])
+    assert result["model_trained"] and list(result["evaluations"]) == ["airline_tweets/test.parquet"]
+    assert json.loads((wh.models / "current" / "model.json").read_text())["labels"] == ["negative", "neutral",
+                                                                                        "positive"]
     assert (wh.models / "current").resolve().name == result["model"].split("/")[-1]
     assert result["chart"].endswith(".png") and (wh.reports / "daily_sentiment.png").stat().st_size > 10_000
     assert list(result["daily_table"]["source"].unique()) == ["reddit_worldnews", "twitter"]
 
     first = _snapshot(wh)
-    demo_flow(home, demo_data, TINY_TRAIN)  # a second run: same rows, no duplicates
+    again = demo_flow(home, demo_data, TINY_TRAIN)  # a second run: same rows, no duplicates, no retraining
+    assert not again["model_trained"] and again["model"] == result["model"]
     for before, after in zip(first, _snapshot(wh), strict=True):
         assert_frame_equal(before, after)
     assert run_query(wh, "SELECT count(*) AS n FROM scored")["n"][0] == ingested
