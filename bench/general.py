@@ -48,8 +48,10 @@ def _without(*sources: str) -> general.MixConfig:
     return replace(general.DEFAULT_MIX, parts=tuple(p for p in general.DEFAULT_MIX.parts if p.source not in sources))
 
 
-def _uncapped(source: str) -> general.MixConfig:
-    parts = tuple(replace(p, cap=None) if p.source == source else p for p in general.DEFAULT_MIX.parts)
+def _capped(*caps) -> general.MixConfig:
+    """The default mix with other caps: _capped("sst2", 30000, "imdb", None)."""
+    new = dict(zip(caps[::2], caps[1::2], strict=True))
+    parts = tuple(replace(p, cap=new[p.source]) if p.source in new else p for p in general.DEFAULT_MIX.parts)
     return replace(general.DEFAULT_MIX, parts=parts)
 
 
@@ -57,8 +59,10 @@ def _uncapped(source: str) -> general.MixConfig:
 VARIANTS: dict[str, tuple[general.MixConfig, dict]] = {
     "default": (general.DEFAULT_MIX, {}),
     "single-softmax": (general.DEFAULT_MIX, {"source_labels": False}),  # binary rows as plain 3-way labels
-    "sst2-uncapped": (_uncapped("sst2"), {}),  # all 67k SST-2 phrases
+    "sst2-uncapped": (_capped("sst2", None), {}),  # all 67k SST-2 phrases
+    "sst2-30k": (_capped("sst2", 30000), {}),
     "no-binary": (_without("sst2", "imdb"), {}),  # three-way sources only
+    "sst2-30k-imdb-2k-256": (_capped("sst2", 30000, "imdb", 2000), {"max_tokens": 256, "epochs": 5}),
 }
 
 

@@ -165,7 +165,7 @@ def train(
     embeddings: str = typer.Option(None, help="Word vectors to start from: auto (default: pretrained on the datasets "
                                    "directory's unlabelled text, built once and cached), none, or an .npz file."),
     pretrained: str = typer.Option(None, help="Start the LSTM from a pretrained language model: a .pt file from "
-                                   "`sentiment pretrain`, auto (the cached one, built once: ~40 min on 2 cores), "
+                                   "`sentiment pretrain`, auto (the cached one, built once: up to 30 min on 2 cores), "
                                    "or none (default)."),
     resume: bool = typer.Option(False, "--resume", help="Continue from OUT/train_state.pt after an interruption."),
     max_train_samples: int = typer.Option(None, help="Use only this many training rows (quick runs)."),
@@ -598,7 +598,7 @@ def pretrain(
     out: Path = typer.Option(None, help="The .pt file to write; default: the warehouse's cache, keyed by the "
                              "data and settings (built once, reused by `train --pretrained auto`)."),
     epochs: int = typer.Option(4, help="Most passes over the text."),
-    budget_minutes: float = typer.Option(40.0, help="Stop after this much training time (2 CPU cores: ~40)."),
+    budget_minutes: float = typer.Option(30.0, help="Stop after this much training time."),
     max_tokens: int = typer.Option(64, help="Texts are cut to their first this many tokens."),
     device: str = typer.Option("auto", help="auto (CUDA when available), cpu or cuda."),
     home: Path = HomeOption,

@@ -29,6 +29,9 @@ def write_card(directory: Path) -> Path:
         f"- Recipe: {cfg.get('recipe', '?')}; best epoch {meta.get('best_epoch', '?')} of "
         f"{len(meta.get('history', []))}; seed {cfg.get('seed', '?')}",
         f"- Embedding start: {_embedding_start(cfg.get('embeddings'))}",
+        *([f"- LSTM start: pretrained language model {Path(cfg['pretrained']).name}"]
+          if cfg.get("pretrained") not in (None, "none") else []),
+        *_mix_lines(data.get("mix")),
         f"- Calibration: temperature {meta.get('temperature', 1.0):.2f} fitted on validation",
         "",
         "## Metrics",
@@ -44,7 +47,7 @@ def write_card(directory: Path) -> Path:
         "## Use and limits",
         "",
         "- Scores social and news text in the language and domain it was trained on; other domains "
-        "(e.g. headlines for a tweet-trained model) read with a bias: check on labelled samples first.",
+        "read with a bias: check on labelled samples first.",
         "- `score` = P(positive) - P(negative) when both labels exist.",
         "- Load with `sentiment_model.checkpoint.load` (weights only, no pickled code).",
         "",
@@ -54,6 +57,17 @@ def write_card(directory: Path) -> Path:
     path = directory / CARD
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def _mix_lines(mix: dict | None) -> list[str]:
+    """The sources of a general mix: rows trained on, labels, rows dropped because a judged split holds them."""
+    if not mix:
+        return []
+    lines = ["- Sources (general mix; binary sources decide among their own labels):"]
+    for source, row in mix.items():
+        lines.append(f"  - {source}: {row['train']} rows ({'/'.join(row['labels'])}), {row['select']} to select on, "
+                     f"{row['judged']} left out as in a judged split")
+    return lines
 
 
 def _embedding_start(embeddings: str | None) -> str:

@@ -42,7 +42,7 @@ class PretrainConfig:
     max_tokens: int = 64  # texts are cut to their first this many tokens (reviews: the opening)
     batch_size: int = 64  # texts per step
     epochs: int = 4  # most passes over the text
-    budget_minutes: float = 40.0  # stop after the step that passes this much training time
+    budget_minutes: float = 30.0  # stop after the step that passes this much training time
     lr: float = 2e-3  # peak AdamW learning rate (warm-up, then linear decay over the planned steps)
     dropout: float = 0.2  # on embeddings and LSTM outputs
     cutoffs: tuple[int, ...] = (2000, 10000)  # adaptive softmax clusters (frequent words cost least)
@@ -158,24 +158,31 @@ def start_from(model: nn.Module, vocab: Vocab, lm: dict) -> int:
     return len(hits)
 
 
+def pretraining_texts(data_dir: Path, seed: int = 13) -> list[str]:
+    """Every dataset's training text and the unlabelled corpora (sentiment_model.corpus), less any text
+    that is in a judged split (even unlabelled, a test text is never trained on), shuffled."""
+    from sentiment_model.corpus import pretraining_files, texts
+    from sentiment_model.general import judged_texts, normalise
+
+    banned = judged_texts(Path(data_dir))
+    kept = [t for t in texts(pretraining_files(Path(data_dir))) if normalise(t) not in banned]
+    random.Random(seed).shuffle(kept)
+    return kept
+
+
 def cached(data_dir: Path, cache_dir: Path, cfg: PretrainConfig = PretrainConfig(), device: str = "cpu") -> Path:
     """The language model for `data_dir`'s pretraining text, built once under `cache_dir` (keyed by the
     files' names, sizes and modification times and the config)."""
     from sentiment_model.corpus import pretraining_files
-    from sentiment_model.corpus import texts as corpus_texts
-    from sentiment_model.general import judged_texts, normalise
 
-    files = pretraining_files(Path(data_dir))
     digest = hashlib.sha256(repr(cfg).encode())
-    for f in files:
+    for f in pretraining_files(Path(data_dir)):
         stat = f.stat()
         digest.update(f"{f.relative_to(data_dir)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
     path = Path(cache_dir) / f"bilm-{digest.hexdigest()[:12]}.pt"
     if not path.is_file():
-        banned = judged_texts(Path(data_dir))  # never a judged text, even unlabelled
-        texts = [t for t in corpus_texts(files) if normalise(t) not in banned]
-        random.Random(cfg.seed).shuffle(texts)
-        pretrain(texts, path, cfg, device)
+        log.info("pretraining the language model (once; cached at %s)", path)
+        pretrain(pretraining_texts(Path(data_dir), cfg.seed), path, cfg, device)
     return path
 
 

@@ -18,7 +18,7 @@ from ingestion.ingest import ingest_source
 from pipelines.manifest import manifest_path
 from sentiment.query import run_query
 from sentiment.warehouse import Warehouse
-from tests.factories import TINY_TRAIN, make_lake
+from tests.factories import TINY_TRAIN, make_lake, write_demo_data
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 D1, D3 = date(2015, 2, 17), date(2015, 2, 20)
@@ -83,6 +83,16 @@ def test_nightly_scores_the_day_catches_up_and_writes_alerts(prefect_harness, tm
     assert result["backfill"]["done"] == ["2015-02-18", "2015-02-19", "2015-02-20"]
     assert (wh.root / "alerts" / "date=2015-02-20" / "part-0.parquet").is_file()
     assert manifest_path(wh, "2015-02-20").is_file()
+
+
+def test_nightly_on_a_warehouse_without_a_model_scores_with_the_general_model(prefect_harness, tmp_path):
+    data = write_demo_data(tmp_path / "data")
+    wh = Warehouse(tmp_path / "wh")
+    result = nightly_flow(wh.root, data_dir=data, day=D1)
+    meta = json.loads((wh.models / "current" / "model.json").read_text())
+    assert meta["labels"] == ["negative", "neutral", "positive"] and set(meta["data"]["mix"]) == {"airline_tweets"}
+    assert result["backfill"]["done"] == ["2015-02-17"] and manifest_path(wh, "2015-02-17").is_file()
+    assert (wh.root / "cache" / "general").is_dir()
 
 
 def test_train_promotes_only_a_model_at_least_as_good(prefect_harness, tmp_path, labelled_dir):
