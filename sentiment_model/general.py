@@ -103,6 +103,23 @@ def _sample(data: LabelledText, cap: int | None, seed: int) -> LabelledText:
     return data.take(sorted(random.Random(seed).sample(range(len(data.texts)), cap)))
 
 
+def _unseen(rows: LabelledText, banned: set[str], seen: set[str]) -> tuple[LabelledText, dict]:
+    """The rows whose text is in no judged split and not already in the mix (`seen` is updated), and counts."""
+    counts = {"read": len(rows.texts), "judged": 0, "duplicates": 0}
+    kept = LabelledText([], [])
+    for text, label in zip(rows.texts, rows.labels, strict=True):
+        key = normalise(text)
+        if not key or key in banned:
+            counts["judged"] += bool(key)
+        elif key in seen:
+            counts["duplicates"] += 1
+        else:
+            seen.add(key)
+            kept.texts.append(text)
+            kept.labels.append(label)
+    return kept, counts
+
+
 def build(data_dir: Path, out: Path, mix: MixConfig = DEFAULT_MIX) -> Path:
     """Write the mix under `out` (train.parquet, validation.parquet, mix.json); returns `out`."""
     data_dir = Path(data_dir)
@@ -120,19 +137,7 @@ def build(data_dir: Path, out: Path, mix: MixConfig = DEFAULT_MIX) -> Path:
             chosen = _mapped(read_labelled(data_dir / part.select), part.emotions)
         else:
             rows, chosen = holdout(rows, part.select_share, mix.seed)
-        counts = {"read": len(rows.texts), "judged": 0, "duplicates": 0}
-        kept = LabelledText([], [])
-        for text, label in zip(rows.texts, rows.labels, strict=True):
-            key = normalise(text)
-            if not key or key in banned:
-                counts["judged"] += bool(key)
-                continue
-            if key in seen:
-                counts["duplicates"] += 1
-                continue
-            seen.add(key)
-            kept.texts.append(text)
-            kept.labels.append(label)
+        kept, counts = _unseen(rows, banned, seen)
         kept = _sample(kept, part.cap, mix.seed)
         chosen = _sample(chosen, part.select_cap, mix.seed)
         train += [(t, y, part.source) for t, y in zip(kept.texts, kept.labels, strict=True)]
