@@ -76,6 +76,15 @@ def test_train_dry_run(labelled_dir, tmp_path):
     assert (tmp_path / "m" / "weights.pt").is_file()
 
 
+def test_train_the_general_dataset(tmp_path):
+    result = runner.invoke(app, ["train", "--dataset", "general", "--out", str(tmp_path / "m"), "--dry-run",
+                                 "--home", str(tmp_path / "wh")])
+    assert result.exit_code == 0, result.output
+    meta = json.loads((tmp_path / "m" / "model.json").read_text())
+    assert meta["labels"] == ["negative", "neutral", "positive"] and "airline_tweets" in meta["data"]["mix"]
+    assert "Sources (general mix" in (tmp_path / "m" / "MODEL_CARD.md").read_text()
+
+
 def test_train_from_a_config_file_and_a_single_parquet(labelled_dir, tmp_path):
     config = tmp_path / "train.toml"
     config.write_text("epochs = 1\nembed_dim = 16\nhidden_dim = 16\nmin_freq = 1\n")
