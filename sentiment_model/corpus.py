@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow.parquet as pq
+
+from sentiment_model.files import stat_key
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +53,7 @@ def cached_vectors(data_dir: Path, cache_dir: Path, dim: int) -> Path | None:
     if not files:
         return None
     config = EmbeddingConfig(dim=dim)
-    digest = hashlib.sha256(repr(config).encode())
-    for f in files:
-        stat = f.stat()
-        digest.update(f"{f.relative_to(data_dir)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
-    path = Path(cache_dir) / f"ppmi-{dim}-{digest.hexdigest()[:12]}.npz"
+    path = Path(cache_dir) / f"ppmi-{dim}-{stat_key(repr(config), data_dir, files)}.npz"
     if not path.is_file():
         log.info("building word vectors from %d files under %s (once; cached at %s)", len(files), data_dir, path)
         try:

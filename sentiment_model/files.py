@@ -1,8 +1,9 @@
-"""File helpers shared by the model artifact, the scoring manifests and the dataset downloads."""
+"""File helpers shared by the model artifact, the scoring manifests, the dataset downloads and the caches."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -13,3 +14,14 @@ def sha256_file(path: str | Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def stat_key(salt: str, root: Path, paths: Iterable[Path]) -> str:
+    """A short cache key from `salt` and each file's path under `root`, size and modification time
+    ("-" for a missing file): it changes when any of the files or the salt does."""
+    digest = hashlib.sha256(salt.encode())
+    for path in paths:
+        stat = path.stat() if path.is_file() else None
+        size, mtime = (stat.st_size, stat.st_mtime_ns) if stat else ("-", "-")
+        digest.update(f"{Path(path).relative_to(root)}:{size}:{mtime}".encode())
+    return digest.hexdigest()[:12]

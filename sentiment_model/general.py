@@ -14,7 +14,6 @@ mix.json under a cache directory keyed by the files' content and the mix definit
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import random
@@ -25,6 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sentiment_model.data import LabelledText, holdout, read_labelled
+from sentiment_model.files import stat_key
 
 log = logging.getLogger(__name__)
 
@@ -162,13 +162,8 @@ def build(data_dir: Path, out: Path, mix: MixConfig = DEFAULT_MIX) -> Path:
 
 def fingerprint(data_dir: Path, mix: MixConfig = DEFAULT_MIX) -> str:
     """Changes when the mix definition or any file it reads (names, sizes, modification times) changes."""
-    digest = hashlib.sha256(repr(mix).encode())
     files = {p.train for p in mix.parts} | {p.select for p in mix.parts if p.select} | set(JUDGED_SPLITS)
-    for relative in sorted(files):
-        path = Path(data_dir) / relative
-        stat = path.stat() if path.is_file() else None
-        digest.update(f"{relative}:{stat.st_size if stat else '-'}:{stat.st_mtime_ns if stat else '-'}".encode())
-    return digest.hexdigest()[:12]
+    return stat_key(repr(mix), Path(data_dir), [Path(data_dir) / r for r in sorted(files)])
 
 
 def cached(data_dir: Path, cache_dir: Path, mix: MixConfig = DEFAULT_MIX) -> Path:

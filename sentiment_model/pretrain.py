@@ -14,7 +14,6 @@ LSTM whole and the embedding rows of the words both vocabularies share (sentimen
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import random
 import time
@@ -27,6 +26,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from tqdm.auto import tqdm
 
 from sentiment_model.data import bucketed_batches, pad_batch
+from sentiment_model.files import stat_key
 from sentiment_model.tokenize import tokenize
 from sentiment_model.vocab import Vocab
 
@@ -175,11 +175,8 @@ def cached(data_dir: Path, cache_dir: Path, cfg: PretrainConfig = PretrainConfig
     files' names, sizes and modification times and the config)."""
     from sentiment_model.corpus import pretraining_files
 
-    digest = hashlib.sha256(repr(cfg).encode())
-    for f in pretraining_files(Path(data_dir)):
-        stat = f.stat()
-        digest.update(f"{f.relative_to(data_dir)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
-    path = Path(cache_dir) / f"bilm-{digest.hexdigest()[:12]}.pt"
+    key = stat_key(repr(cfg), Path(data_dir), pretraining_files(Path(data_dir)))
+    path = Path(cache_dir) / f"bilm-{key}.pt"
     if not path.is_file():
         log.info("pretraining the language model (once; cached at %s)", path)
         pretrain(pretraining_texts(Path(data_dir), cfg.seed), path, cfg, device)
