@@ -254,9 +254,9 @@ def write(result: dict, out: Path) -> None:
     ordered = [rows[name] for name in TASKS if name in rows]
     mixed = result.get(GENERAL) or earlier.get(GENERAL)
     path.write_text(json.dumps({"tasks": ordered, **({GENERAL: mixed} if mixed else {})}, indent=2))
-    text = "## One model per task\n\n" + markdown(ordered) + "\n"
+    text = "## One model per task\n\n" + markdown(ordered) + "\n" if ordered else ""
     if mixed:
-        text += "\n## The general model\n\n" + general_markdown(mixed) + "\n"
+        text += ("\n" if text else "") + "## The general model\n\n" + general_markdown(mixed) + "\n"
         if mixed.get("ablations"):
             text += "\n### Balancing, measured\n\n" + ablation_markdown({"default": mixed, **mixed["ablations"]}) + "\n"
     (out / "accuracy.md").write_text(text)
