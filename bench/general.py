@@ -62,7 +62,6 @@ VARIANTS: dict[str, tuple[general.MixConfig, dict]] = {
     "sst2-uncapped": (_capped("sst2", None), {}),  # all 67k SST-2 phrases
     "sst2-30k": (_capped("sst2", 30000), {}),
     "no-binary": (_without("sst2", "imdb"), {}),  # three-way sources only
-    "sst2-30k-imdb-2k-256": (_capped("sst2", 30000, "imdb", 2000), {"max_tokens": 256, "epochs": 5}),
 }
 
 
