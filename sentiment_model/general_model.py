@@ -14,7 +14,7 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
-from sentiment_model import checkpoint, general, pretrain
+from sentiment_model import checkpoint, general, pretrain, recipes
 from sentiment_model.corpus import resolve_embeddings
 from sentiment_model.train import TrainConfig, train
 
@@ -24,7 +24,9 @@ log = logging.getLogger(__name__)
 def model_key(mix: Path, vectors: Path | None, overrides: dict, lm: Path | None = None) -> str:
     skip = ("embeddings", "pretrained", "device", "threads")
     settings = sorted((k, str(v)) for k, v in overrides.items() if k not in skip)
-    text = f"{Path(mix).name}|{Path(vectors).name if vectors else '-'}|{Path(lm).name if lm else '-'}|{settings}"
+    recipe = recipes.RECIPES["general"]  # a changed recipe trains a new model
+    names = [Path(p).name if p else "-" for p in (mix, vectors, lm)]
+    text = f"{'|'.join(names)}|{settings}|{recipe}"
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 

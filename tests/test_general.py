@@ -137,3 +137,12 @@ def test_general_model_is_trained_once_and_reused(general_data, tmp_path):
     _write(general_data / "sst2" / "train.parquet", _binary(90, 5))  # new data: a new model
     other, trained = cached_general_model(*args)
     assert trained and other != model
+
+
+def test_a_model_trained_on_short_cuts_reads_longer_texts_when_told(labelled_dir, tmp_path):
+    from sentiment_model.train import TrainConfig, train
+
+    out = train(TrainConfig(data=labelled_dir, out=tmp_path / "m", max_tokens=8, read_tokens=20,
+                            **{**TINY_TRAIN, "epochs": 1}))
+    meta = json.loads((out / "model.json").read_text())
+    assert meta["max_tokens"] == 20 and meta["train_config"]["max_tokens"] == 8
