@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.installed
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 
-.PHONY: setup demo test lint clean wheel bench
+.PHONY: setup demo test lint clean wheel bench engines flink-up flink-down
 
 setup: $(STAMP)
 
@@ -20,8 +20,40 @@ $(STAMP): pyproject.toml constraints.txt
 demo: setup
 	$(VENV)/bin/sentiment demo
 
+# The engine tests (-m engine) need `make engines`; without Java or Maven they skip and say so.
 test: setup
+	$(MAKE) --no-print-directory engines || echo "make test: engines not fetched; the engine tests will skip"
 	$(VENV)/bin/pytest -q
+
+# Apache Flink and Apache Spark for Beam's portable runner, fetched once into .engines/ (see
+# infra/engines/README.md): the job servers' class paths from Maven Central, and a Flink
+# distribution (Flink's jars and bin/ scripts, from the apache-flink packages) in its own
+# virtual environment for the standalone cluster. Offline afterwards.
+ENGINES        := .engines
+FLINK_VERSION  := 1.19.3
+ENGINE_POMS    := infra/engines/flink-job-server.pom.xml infra/engines/spark-job-server.pom.xml
+engines: $(ENGINES)/.fetched
+
+$(ENGINES)/.fetched: $(ENGINE_POMS)
+	@command -v java >/dev/null || { echo "make engines: Java 17 is needed (apt-get install openjdk-17-jre-headless)"; exit 1; }
+	@command -v mvn >/dev/null || { echo "make engines: Maven is needed (apt-get install maven)"; exit 1; }
+	rm -rf $(ENGINES)/flink-job-server $(ENGINES)/spark-job-server
+	mvn -q -B -f infra/engines/flink-job-server.pom.xml dependency:copy-dependencies \
+	    -DincludeScope=runtime -DoutputDirectory=$(CURDIR)/$(ENGINES)/flink-job-server
+	mvn -q -B -f infra/engines/spark-job-server.pom.xml dependency:copy-dependencies \
+	    -DincludeScope=runtime -DoutputDirectory=$(CURDIR)/$(ENGINES)/spark-job-server
+	test -x $(ENGINES)/flink/bin/python || python3 -m venv $(ENGINES)/flink
+	$(ENGINES)/flink/bin/python -m pip install --quiet --disable-pip-version-check --no-deps \
+	    apache-flink==$(FLINK_VERSION) apache-flink-libraries==$(FLINK_VERSION)
+	touch $@
+
+# A standalone Flink cluster on 127.0.0.1 (JobManager + TaskManager, web UI on :8081),
+# for infra/runners/flink-cluster.yaml.
+flink-up: setup engines
+	$(PY) -m pipelines.flink_cluster up
+
+flink-down: setup
+	$(PY) -m pipelines.flink_cluster down
 
 # The project as a wheel, for Beam workers on Flink, Spark or Dataflow (--extra_packages).
 wheel: setup
@@ -36,4 +68,4 @@ lint: setup
 	$(VENV)/bin/ruff check .
 
 clean:
-	rm -rf $(VENV) .prefect warehouse dist build
+	rm -rf $(VENV) .prefect warehouse dist build  # .engines stays: `rm -rf .engines` to fetch again

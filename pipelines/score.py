@@ -26,7 +26,7 @@ from pipelines.aggregate import DailySentiment, DailyTopicSentiment, daily_schem
 from pipelines.encode import NAMESPACE, SKIPPED, EncodeDocuments
 from pipelines.infer import Infer
 from pipelines.manifest import WriteManifests, input_fingerprints, manifest_path
-from pipelines.profiles import merge_args, profile_args
+from pipelines.profiles import runner_session
 from pipelines.read import ReadRawDocuments, ReadScoredPartitions, partition_values, raw_files, scored_files
 from pipelines.rows import ToScoredRows, scored_schema
 from pipelines.topics import Topics
@@ -83,6 +83,7 @@ class ScoreSummary:
     docs_per_s: float
     mean_batch_size: float | None
     padding_efficiency: float | None  # real tokens / padded tokens fed to the model
+    job_server_startup_s: float = 0.0  # starting the profile's Flink/Spark job server, when this job started one
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -96,9 +97,9 @@ def resolve_model(warehouse: Warehouse, model_dir: Path | None) -> Path:
     return directory
 
 
-def pipeline_options(job: ScoreJob, documents: int = 0) -> PipelineOptions:
-    """The job's Beam options; with none given, the local runner sized to the work."""
-    args = merge_args(profile_args(job.profile), job.beam_args) if job.profile else list(job.beam_args)
+def pipeline_options(args: list[str], documents: int = 0) -> PipelineOptions:
+    """The job's Beam options (profile and flags merged); with none given, the local runner sized to the work."""
+    args = list(args)
     if not args and documents >= MULTI_PROCESS_MIN_DOCS and (os.cpu_count() or 1) > 1:
         args = ["--direct_running_mode=multi_processing", f"--direct_num_workers={os.cpu_count()}"]
     options = PipelineOptions(args)
@@ -141,13 +142,16 @@ def score_range(job: ScoreJob) -> ScoreSummary:
         manifest_path(warehouse, day).unlink(missing_ok=True)
     log.info("scoring %d raw partitions over %d days (%s..%s) with model %s",
              len(files), len(fingerprints), job.start, job.end, meta["version"])
-    options = pipeline_options(job, count_documents(files))
-    log.info("runner: %s", " ".join(f"--{k}={v}" for k, v in options.get_all_options(drop_default=True).items()))
-    pipeline = beam.Pipeline(options=options)
-    build(pipeline, job, warehouse, model_dir, meta, files, fingerprints, topics, worker_threads(job, options))
-    result = pipeline.run()
-    result.wait_until_finish()
-    return _summary(result, meta["version"], fingerprints, files, time.perf_counter() - started)
+    with runner_session(job.profile, job.beam_args) as session:
+        options = pipeline_options(session.args, count_documents(files))
+        log.info("runner: %s", " ".join(f"--{k}={v}" for k, v in options.get_all_options(drop_default=True).items()))
+        pipeline = beam.Pipeline(options=options)
+        build(pipeline, job, warehouse, model_dir, meta, files, fingerprints, topics, worker_threads(job, options))
+        result = pipeline.run()
+        result.wait_until_finish()
+        summary = _summary(result, meta["version"], fingerprints, files, time.perf_counter() - started)
+    summary.job_server_startup_s = session.startup_s
+    return summary
 
 
 def build(pipeline, job, warehouse, model_dir, meta, files, fingerprints, topics, threads) -> None:

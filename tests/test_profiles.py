@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions, StandardOptions
 
-from pipelines.profiles import merge_args, profile_args
+from pipelines.profiles import merge_args, profile_args, runner_session
 from pipelines.score import ScoreJob, pipeline_options
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,7 +34,8 @@ def test_command_line_flags_win_over_the_profile(tmp_path):
     assert merged == ["--runner=FlinkRunner", "--parallelism=2"]
     job = ScoreJob(home=tmp_path, start="2024-01-01", end="2024-01-01",
                    profile=ROOT / "infra/runners/portable.yaml", beam_args=["--job_endpoint=localhost:1"])
-    options = pipeline_options(job).get_all_options()
+    with runner_session(job.profile, job.beam_args) as session:  # an endpoint given: nothing started
+        options = pipeline_options(session.args).get_all_options()
     assert options["runner"] == "PortableRunner" and options["job_endpoint"] == "localhost:1"
 
 

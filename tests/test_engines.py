@@ -1,0 +1,137 @@
+"""The scoring job on real Apache Flink and Apache Spark (Beam's job servers from `make engines`):
+the same small lake scored by the local runner, Flink embedded, Spark local[2] and a standalone
+Flink cluster (JobManager + TaskManager JVMs) writes the same tables, manifests and counters.
+
+Needs Java 17 and `.engines/` (`make engines`, which `make test` runs first); without them
+these tests skip and say how to run them.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipelines.jobserver import EngineMissingError, class_path
+from pipelines.score import ScoreJob, score_range
+from sentiment.query import run_query
+from tests.factories import make_lake
+
+pytestmark = [pytest.mark.engine, pytest.mark.slow, pytest.mark.integration]
+
+ROOT = Path(__file__).resolve().parents[1]
+START, END = "2015-02-17", "2015-02-20"
+HOW = "run `make engines` (needs Java 17 and Maven), then `make test` or `pytest -m engine`"
+
+
+def _require(engine: str) -> None:
+    if shutil.which("java") is None:
+        pytest.skip(f"engine test skipped: no `java` on PATH; install Java 17, then {HOW}")
+    try:
+        class_path(engine)
+    except EngineMissingError as err:
+        pytest.skip(f"engine test skipped: {err}; {HOW}")
+
+
+TOPICS = '[topics.crew]\nkeywords = ["crew"]\n[topics.today]\nkeywords = ["today", "this"]\n'
+
+
+def _lake(root: Path, model: Path):
+    warehouse = make_lake(root, model)
+    (warehouse.root / "topics.toml").write_text(TOPICS)  # so daily_topic_sentiment has rows
+    return warehouse
+
+
+@pytest.fixture(scope="module")
+def reference(tiny_model, tmp_path_factory):
+    """The lake scored by Beam's local runner: what every engine must reproduce."""
+    warehouse = _lake(tmp_path_factory.mktemp("local"), tiny_model)
+    summary = score_range(ScoreJob(home=warehouse.root, start=START, end=END))
+    return warehouse, summary
+
+
+@pytest.fixture(scope="module")
+def flink_cluster():
+    from pipelines import flink_cluster
+
+    _require("flink")
+    try:
+        flink_cluster.flink_home()
+    except EngineMissingError as err:
+        pytest.skip(f"engine test skipped: {err}; {HOW}")
+    already = flink_cluster.overview() is not None
+    state = flink_cluster.up()
+    assert state["taskmanagers"] == 1 and state["flink-version"].startswith("1.19")
+    yield state
+    if not already:  # leave a cluster someone else started running
+        flink_cluster.down()
+        assert flink_cluster.overview() is None
+
+
+# The model runs in float32, and a document's probabilities move in the 7th-8th decimal with
+# the batch it lands in (engines cut bundles differently, and Beam sizes batches by timing).
+# Scored rows agree within 1e-6; the aggregates (means of those scores) within 1e-7, measured
+# up to 3e-9 apart here. Identical batches, hence 1e-9, would need batch-independent inference.
+SCORED_TOLERANCE, AGGREGATE_TOLERANCE = 1e-6, 1e-7
+# How documents fell into inference batches depends on the engine's bundles, not on the data.
+BATCHING_COUNTERS = {"batches", "padded_tokens"}
+
+
+def _data_counters(counters: dict) -> dict:
+    return {name: value for name, value in counters.items() if name not in BATCHING_COUNTERS}
+
+
+def _table(warehouse, name: str, keys: list[str]) -> pd.DataFrame:
+    return run_query(warehouse, f"SELECT * FROM {name}").sort_values(keys).reset_index(drop=True)
+
+
+def _assert_same(expected: pd.DataFrame, got: pd.DataFrame, tolerance: float) -> None:
+    assert list(got.columns) == list(expected.columns)
+    assert len(got) == len(expected) > 0
+    for column in expected.columns:
+        want, have = expected[column], got[column]
+        if pd.api.types.is_float_dtype(want):
+            close = np.allclose(have.to_numpy(float), want.to_numpy(float), rtol=0, atol=tolerance, equal_nan=True)
+            assert close, f"{column}: largest difference {np.nanmax(np.abs(have - want))}"
+        else:
+            assert have.astype(str).tolist() == want.astype(str).tolist(), column
+
+
+def _manifests(warehouse) -> dict[str, dict]:
+    out = {}
+    for path in sorted((warehouse.manifests / "score").glob("date=*.json")):
+        manifest = json.loads(path.read_text())
+        manifest.pop("written_at")
+        assert len(manifest.pop("input_fingerprint")) == 64  # each lake's own raw bytes (ingestion times differ)
+        out[path.name] = manifest
+    return out
+
+
+@pytest.mark.parametrize("profile", ["flink-local", "spark-local", "flink-cluster"])
+def test_engine_writes_the_same_tables_as_the_local_runner(profile, reference, tiny_model, tmp_path, request):
+    engine = profile.split("-")[0]
+    _require(engine)
+    if profile == "flink-cluster":
+        request.getfixturevalue("flink_cluster")
+    local, local_summary = reference
+    warehouse = _lake(tmp_path, tiny_model)
+    summary = score_range(ScoreJob(home=warehouse.root, start=START, end=END,
+                                   profile=ROOT / "infra" / "runners" / f"{profile}.yaml"))
+
+    assert summary.job_server_startup_s > 0  # the job started its own job server
+    assert _data_counters(summary.counters) == _data_counters(local_summary.counters)
+    assert summary.counters["documents_scored"] > 0
+    scored_local, scored = _table(local, "scored", ["doc_id"]), _table(warehouse, "scored", ["doc_id"])
+    assert scored["doc_id"].tolist() == scored_local["doc_id"].tolist()
+    assert scored["label"].tolist() == scored_local["label"].tolist()
+    _assert_same(scored_local, scored, SCORED_TOLERANCE)
+    for table, keys in (("daily_sentiment", ["date", "source", "lang"]),
+                        ("daily_topic_sentiment", ["date", "source", "lang", "topic"])):
+        _assert_same(_table(local, table, keys), _table(warehouse, table, keys), AGGREGATE_TOLERANCE)
+    manifests = _manifests(warehouse)
+    assert manifests == _manifests(local)
+    assert len(manifests) == 4 and all(m["scored"] > 0 for m in manifests.values())
