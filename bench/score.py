@@ -1,13 +1,16 @@
 """Scoring throughput: the Beam job end to end against its peers, measured in one run.
 
-    python -m bench.score [--docs 200000] [--runners in_process,multi_processing] [--json]
+    python -m bench.score [--docs 200000] [--runners in_process,multi_processing,flink,spark] [--json]
 
 Builds a lake of N documents (70% tweets, 20% headlines, 10% long texts, sampled from
 the datasets directory), trains a small model for one epoch (throughput does not depend
 on its accuracy), then measures on the same texts and cores:
   raw      the model loop alone (the project's Predictor: tokenize, batch, forward)
   e2e      `python -m pipelines.score` as a process: read, tokenize, infer, write scored,
-           aggregates and manifests; once per runner setting
+           aggregates and manifests; once per runner setting: Beam's local runner
+           in-process or one worker process per core, Apache Flink (embedded, through
+           Beam's Flink job server) or Apache Spark local[2] (`make engines` first); for
+           the engines, the job server's start-up is measured apart
   vader    VADER's polarity_scores over the same texts
   aggregation  the aggregate stage alone, over the scored rows
 and prints docs/s and the ratios e2e/raw and e2e/vader. Results go to bench/results/.
@@ -27,13 +30,15 @@ import pyarrow.parquet as pq
 import torch
 
 from bench.measure import report, run_measured
-from sentiment.settings import Settings
+from sentiment.settings import PROJECT_ROOT, Settings
 
 RUNNERS = {
     "in_process": ["--runner=FnApiRunner", "--direct_running_mode=in_memory"],
     "multi_processing": [
         "--runner=FnApiRunner", "--direct_running_mode=multi_processing", f"--direct_num_workers={os.cpu_count()}",
     ],
+    "flink": ["--profile", str(PROJECT_ROOT / "infra" / "runners" / "flink-local.yaml")],
+    "spark": ["--profile", str(PROJECT_ROOT / "infra" / "runners" / "spark-local.yaml")],
 }
 
 
@@ -114,6 +119,8 @@ def _e2e(home: Path, model: Path, beam_args: list[str]) -> dict:
         "runner": " ".join(beam_args),
         "process_s": round(seconds, 1),
         "pipeline_s": summary["seconds"],
+        "job_server_startup_s": summary.get("job_server_startup_s", 0.0),  # engines: the JVM until it listens
+        "startup_s": round(seconds - summary["seconds"] + summary.get("job_server_startup_s", 0.0), 1),
         "docs_per_s": round(summary["counters"]["documents_scored"] / seconds, 1),
         "mean_batch_size": summary["mean_batch_size"],
         "padding_efficiency": summary["padding_efficiency"],

@@ -13,6 +13,7 @@ from tqdm.auto import tqdm
 
 from flows.plan import plan_backfill
 from flows.tasks import score_day_task, score_task
+from pipelines.profiles import runner_session
 from sentiment.warehouse import Warehouse
 from sentiment_model import checkpoint
 
@@ -40,12 +41,14 @@ def backfill_flow(
     single_run: bool = False,
     beam_args: list[str] | None = None,
     progress: bool = False,
+    profile: Path | None = None,
 ) -> BackfillResult:
     """Score every day start..end that is not complete for the current model and its input.
 
     One unit of work per day, at most `max_concurrency` at once; a failed day is retried once
     and reported without stopping the others. `single_run` scores all the days in one Beam
-    job instead (for engines where job start-up dominates).
+    job instead (for engines where job start-up dominates). `profile` is a runner profile
+    (infra/runners/*.yaml); a Flink or Spark job server it names starts once for the backfill.
     """
     logger = get_run_logger()
     warehouse = Warehouse(Path(home))
@@ -54,14 +57,22 @@ def backfill_flow(
     result = BackfillResult(skipped=plan.skipped, empty=plan.empty)
     logger.info("backfill %s..%s: %d to score, %d complete, %d without data",
                 start, end, len(plan.todo), len(plan.skipped), len(plan.empty))
-    if plan.todo and single_run:
-        summary = score_task(home, start, end, sources=sources, beam_args=beam_args, only_days=plan.todo)
-        result.done, result.documents = list(plan.todo), summary.counters.get("documents_read", 0)
-    elif plan.todo:
-        _run_days(home, plan.todo, sources, beam_args, max_concurrency, progress, result)
+    if plan.todo:
+        with runner_session(profile, beam_args) as session:  # a job server, if any, serves every day
+            if session.startup_s:
+                logger.info("job server started in %.1f s for the whole backfill", session.startup_s)
+            _score(home, start, end, plan.todo, sources, session.args, single_run, max_concurrency, progress, result)
     logger.info("backfill finished: %d done, %d skipped, %d failed", len(result.done), len(result.skipped),
                 len(result.failed))
     return result
+
+
+def _score(home, start, end, days, sources, args, single_run, max_concurrency, progress, result) -> None:
+    if single_run:
+        summary = score_task(home, start, end, sources=sources, beam_args=args, only_days=days)
+        result.done, result.documents = list(days), summary.counters.get("documents_read", 0)
+    else:
+        _run_days(home, days, sources, args, max_concurrency, progress, result)
 
 
 def _run_days(home, days, sources, beam_args, max_concurrency, progress, result: BackfillResult) -> None:

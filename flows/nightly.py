@@ -38,6 +38,7 @@ def nightly_flow(
     lag_days: int = 1,
     max_catch_up_days: int = 31,
     beam_args: list[str] | None = None,
+    profile: Path | None = None,
 ) -> dict:
     """Ingest the sources of `config` (or the demo's from `data_dir`), score `day` (default: the day
     that just ended in `timezone`) and any missed days before it as one backfill, then check `day`."""
@@ -55,7 +56,7 @@ def nightly_flow(
     start, end = catch_up_range(previous, target, max_catch_up_days)
     if start < target:
         logger.info("catching up %s..%s in one backfill", start, target)
-    scored = backfill_flow(home, start, end, beam_args=beam_args)
+    scored = backfill_flow(home, start, end, beam_args=beam_args, profile=profile)
     alerts = checks_task(home, target)
     for alert in alerts:
         logger.warning("alert %s/%s: %s", alert.check, alert.source, alert.message)

@@ -62,18 +62,19 @@ def register_task(trained: Path, home: Path, test_metrics: dict, make_current: b
 @task(task_run_name="score-{start}-{end}")
 def score_task(
     home: Path, start: date, end: date, model_dir: Path | None = None, sources: list[str] | None = None,
-    beam_args: list[str] | None = None, only_days: list[str] | None = None,
+    beam_args: list[str] | None = None, only_days: list[str] | None = None, profile: Path | None = None,
 ) -> ScoreSummary:
     job = ScoreJob(home=home, start=start, end=end, model_dir=model_dir, sources=sources,
-                   beam_args=beam_args or [], only_days=only_days)
+                   beam_args=beam_args or [], only_days=only_days, profile=profile)
     return score_range(job)
 
 
 @task(retries=1, retry_delay_seconds=5, task_run_name="score-day-{day}")
 def score_day_task(home: Path, day: str, sources: list[str] | None = None,
-                   beam_args: list[str] | None = None) -> ScoreSummary:
+                   beam_args: list[str] | None = None, profile: Path | None = None) -> ScoreSummary:
     """Replace exactly one day's outputs; safe to re-run."""
-    return score_range(ScoreJob(home=home, start=day, end=day, sources=sources, beam_args=beam_args or []))
+    return score_range(ScoreJob(home=home, start=day, end=day, sources=sources, beam_args=beam_args or [],
+                                profile=profile))
 
 
 @task(task_run_name="checks-{day}")

@@ -40,7 +40,7 @@ SPARK_JAVA_OPTIONS = [
 START_TIMEOUT_S = 180
 
 
-class EngineMissingError(RuntimeError):
+class EngineMissingError(FileNotFoundError):
     """Java or the engines' files are not on this machine; the message says how to get them."""
 
 

@@ -335,7 +335,8 @@ def score(
     max_tokens: int = typer.Option(None, help="Cut texts to this many tokens (default: the model's limit)."),
     topics: Path = typer.Option(None, help="Topics TOML (default: <home>/topics.toml when present)."),
     torch_threads: int = typer.Option(None, help="Torch intra-op threads per worker."),
-    profile: Path = typer.Option(None, help="Runner profile, e.g. infra/runners/flink.yaml; flags given here win."),
+    profile: Path = typer.Option(None, help="Runner profile, e.g. infra/runners/flink-local.yaml (Flink), "
+                                 "spark-local.yaml (Spark); flags given here win. See infra/runners/."),
     home: Path = HomeOption,
     json_out: bool = typer.Option(False, "--json", help="Print the summary as one JSON object."),
 ):
@@ -453,6 +454,8 @@ def backfill(
     force: bool = typer.Option(False, help="Re-score days that are already complete."),
     max_concurrency: int = typer.Option(1, help="Days scored at once."),
     single_run: bool = typer.Option(False, help="All days in one Beam job instead of one job per day."),
+    profile: Path = typer.Option(None, help="Runner profile, e.g. infra/runners/flink-local.yaml; a Flink or Spark "
+                                 "job server it names starts once for the whole backfill."),
     home: Path = HomeOption,
     json_out: bool = typer.Option(False, "--json", help="Print the summary as one JSON object."),
 ):
@@ -463,7 +466,7 @@ def backfill(
     try:
         result = backfill_flow(
             settings.home, date.fromisoformat(start), date.fromisoformat(end), source or None, force,
-            max_concurrency, single_run, progress=not json_out,
+            max_concurrency, single_run, progress=not json_out, profile=profile,
         )
     except (ValueError, FileNotFoundError) as err:
         _fail(str(err))
@@ -484,6 +487,7 @@ def nightly(
     timezone: str = typer.Option("UTC", help="Time zone of 'the day that just ended'."),
     lag_days: int = typer.Option(1, help="Score the day this many days before today."),
     config: Path = typer.Option(None, help="Sources file to ingest (default: the demo's corpora)."),
+    profile: Path = typer.Option(None, help="Runner profile for the scoring, e.g. infra/runners/flink-local.yaml."),
     home: Path = HomeOption,
     data_dir: Path = DataOption,
 ):
@@ -493,7 +497,7 @@ def nightly(
     settings = _settings(home, data_dir)
     result = nightly_flow(home=settings.home, data_dir=None if config else settings.data_dir,
                           day=date.fromisoformat(day) if day else None, config=config,
-                          timezone=timezone, lag_days=lag_days)
+                          timezone=timezone, lag_days=lag_days, profile=profile)
     typer.echo(json.dumps(result, default=str))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -135,3 +136,18 @@ def test_engine_writes_the_same_tables_as_the_local_runner(profile, reference, t
     manifests = _manifests(warehouse)
     assert manifests == _manifests(local)
     assert len(manifests) == 4 and all(m["scored"] > 0 for m in manifests.values())
+
+
+def test_a_backfill_on_flink_starts_the_job_server_once(prefect_harness, tiny_model, tmp_path):
+    from flows.backfill import backfill_flow
+    from pipelines.jobserver import engines_dir
+
+    _require("flink")
+    warehouse = _lake(tmp_path, tiny_model)
+    logs = engines_dir() / "logs"
+    before = set(logs.glob("flink-job-server-*.log"))
+    result = backfill_flow(warehouse.root, date(2015, 2, 17), date(2015, 2, 19),
+                           profile=ROOT / "infra" / "runners" / "flink-local.yaml")
+    assert result.done == ["2015-02-17", "2015-02-18", "2015-02-19"] and not result.failed
+    assert len(set(logs.glob("flink-job-server-*.log")) - before) == 1  # one job server for three jobs
+    assert result.documents == run_query(warehouse, "SELECT count(*) AS n FROM scored")["n"][0]
