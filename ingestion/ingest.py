@@ -23,12 +23,15 @@ from ingestion.records import (
     make_doc_id,
     optional_str,
     parse_timestamp,
+    repair_text,
+    storable,
 )
 from ingestion.schema import QUARANTINE_SCHEMA, RAW_SCHEMA
 from ingestion.sources import InputError, RawRecord, SourceSpec, input_files, read_file
 from sentiment.warehouse import PART_FILE, Warehouse, write_file_atomic, write_partition
 
 log = logging.getLogger(__name__)
+CHARS_REPLACED = "_chars_replaced"  # to_row's count of repaired characters, popped before storing
 
 
 CHUNK_RECORDS = 100_000  # records held in memory before they are merged into partitions
@@ -43,6 +46,7 @@ class IngestSummary:
     quarantined: int = 0
     partitions_written: int = 0
     out_of_range: int = 0  # records dated outside the requested window (not stored, not lost: still in the input)
+    chars_replaced: int = 0  # characters stored as U+FFFD: undecodable bytes, lone surrogates
     errors: list[dict] = field(default_factory=list)  # input files that could not be read to the end
 
     @property
@@ -80,7 +84,9 @@ def ingest_source(
                     row = to_row(record, spec, now)
                 except RecordError as err:
                     rejected[record.input].append(_quarantine_row(spec, record, str(err), now))
+                    summary.chars_replaced += record.replaced
                 else:
+                    summary.chars_replaced += row.pop(CHARS_REPLACED)
                     when = row["published_at"].date()
                     if (start and when < start) or (end and when > end):
                         summary.out_of_range += 1
@@ -110,6 +116,10 @@ def ingest_source(
     for input_path, rows in rejected.items():
         _write_quarantine(warehouse, spec.name, input_path, rows)
     summary.quarantined = sum(len(rows) for rows in rejected.values())
+    if summary.chars_replaced:
+        log.warning("%s: %d characters were stored as U+FFFD (bytes not valid in the files' encoding %r, or lone "
+                    "surrogates in JSON text); if the files are not %s, set encoding = \"auto\" or their encoding "
+                    "(e.g. cp1252)", spec.name, summary.chars_replaced, spec.encoding, spec.encoding)
     if not summary.reconciles:  # a bug, never bad input
         raise AssertionError(f"ingest counts do not reconcile: {summary}")
     log.info(
@@ -157,11 +167,18 @@ def to_row(record: RawRecord, spec: SourceSpec, now: datetime) -> dict:
         title = html_to_text(title) if title else title
     if spec.combine_title and title:
         body = f"{title}. {body}" if isinstance(body, str) and body.strip() else title
+    replaced = 0
+    if isinstance(body, str):
+        body, replaced = repair_text(body)
     text = clean_text(body)
-    title = clean_text(title) if title else None
+    title, fixed = repair_text(clean_text(title)) if title else (None, 0)
+    author, fixed_author = _repaired(fields.get(spec.author_field) if spec.author_field else None)
+    url, fixed_url = _repaired(fields.get(spec.url_field) if spec.url_field else None)
     digest = content_hash(text)
     native_id = fields.get(spec.id_field) if spec.id_field else None
-    lang = optional_str(fields.get(spec.lang_field)) if spec.lang_field else None
+    if isinstance(native_id, str):
+        native_id = storable(native_id, f"id field {spec.id_field!r}")
+    lang = storable(fields.get(spec.lang_field), f"language field {spec.lang_field!r}") if spec.lang_field else None
     if lang is None and spec.detect_lang:
         lang = detect_language(text)
         lang = None if lang == "und" else lang
@@ -171,12 +188,18 @@ def to_row(record: RawRecord, spec: SourceSpec, now: datetime) -> dict:
         "published_at": parse_timestamp(fields.get(spec.time_field), spec.timezone),
         "text": text,
         "title": title,
-        "author": optional_str(fields.get(spec.author_field)) if spec.author_field else None,
-        "url": optional_str(fields.get(spec.url_field)) if spec.url_field else None,
+        "author": author,
+        "url": url,
         "lang": lang or spec.default_lang,
         "content_hash": digest,
         "ingested_at": now,
+        CHARS_REPLACED: replaced + fixed + fixed_author + fixed_url + record.replaced,
     }
+
+
+def _repaired(value: object) -> tuple[str | None, int]:
+    text = optional_str(value)
+    return repair_text(text) if text is not None else (None, 0)
 
 
 def _merge_partition(warehouse: Warehouse, spec: SourceSpec, day: str, rows: dict[str, dict]) -> tuple[int, int]:
@@ -199,12 +222,12 @@ def _merge_partition(warehouse: Warehouse, spec: SourceSpec, day: str, rows: dic
 
 def _quarantine_row(spec: SourceSpec, record: RawRecord, reason: str, now: datetime) -> dict:
     raw = record.raw if record.fields is None else json.dumps(record.fields, default=str)
-    return {
+    return {  # the quarantine keeps everything, so what UTF-8 cannot hold is replaced, not refused
         "source": spec.name,
-        "input": record.input,
+        "input": repair_text(record.input)[0],
         "record": record.number,
-        "reason": reason,
-        "raw": raw,
+        "reason": repair_text(reason)[0],
+        "raw": repair_text(raw)[0] if raw is not None else None,
         "quarantined_at": now,
     }
 

@@ -11,12 +11,30 @@ from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 _WHITESPACE = re.compile(r"\s+")
+# Lone UTF-16 surrogates: JSON text may escape one ("\\ud83d") without its pair, and json.loads
+# keeps it; no UTF-8 (so no Parquet column) can hold it. A valid escaped pair decodes to one character.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
 # Epoch values above this are milliseconds (1e11 s is the year 5138).
 _EPOCH_MS_THRESHOLD = 1e11
 
 
 class RecordError(ValueError):
     """A record that cannot be ingested; the message is the quarantine reason."""
+
+
+def repair_text(value: str) -> tuple[str, int]:
+    """`value` with each lone surrogate replaced by U+FFFD, and how many were replaced."""
+    return _SURROGATE.subn(REPLACEMENT, value)
+
+
+def storable(value: object, what: str) -> str | None:
+    """A stripped string that UTF-8 can hold, for identifying fields (id, language):
+    RecordError when it holds a lone surrogate, since repairing it would change its identity."""
+    text = optional_str(value)
+    if text is not None and _SURROGATE.search(text):
+        raise RecordError(f"{what} holds an invalid character (a lone UTF-16 surrogate): {text[:40]!r}")
+    return text
 
 
 def clean_text(value: object) -> str:

@@ -1,16 +1,22 @@
 """Source definitions and readers that stream raw records from dump files.
 
-An input is a file, a directory or a glob; files may be JSONL, CSV or Parquet, and
-JSONL/CSV may be gzip- or zstd-compressed (`.jsonl.gz`, `.csv.zst`, ...).
+An input is a file, a directory or a glob; files may be JSONL (or a JSON array of
+records), CSV or Parquet, and JSONL/CSV may be gzip-, zstd-, bz2- or xz-compressed: the
+compression is read from the file's first bytes, whatever its name says.
 """
 
 from __future__ import annotations
 
+import bz2
+import codecs
 import csv
 import glob
 import gzip
 import io
 import json
+import logging
+import lzma
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +24,11 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import zstandard
 
+log = logging.getLogger(__name__)
 FORMATS = ("auto", "parquet", "jsonl", "csv", "feed")
+COMPRESSION_SUFFIXES = {".gz": "gzip", ".zst": "zstd", ".bz2": "bz2", ".xz": "xz"}
+MAGIC = ((b"\x1f\x8b", "gzip"), (b"\x28\xb5\x2f\xfd", "zstd"), (b"BZh", "bz2"), (b"\xfd7zXZ\x00", "xz"))
+SNIFF_BYTES = 1 << 20  # bytes sampled to guess a file's text encoding (encoding = "auto")
 DEFAULT_MAX_BYTES = 8 * 2**30  # decompressed bytes read from one input file, at most
 
 
@@ -48,6 +58,7 @@ class SourceSpec:
     max_bytes: int = DEFAULT_MAX_BYTES  # decompressed size cap per input file (feeds: per response)
     http_timeout: float = 20.0  # seconds, for feeds over http(s)
     http_retries: int = 3  # retries after a server error or a time-out, with backoff 1 s, 2 s, 4 s ...
+    encoding: str = "utf-8"  # of JSONL/CSV text; "auto": guessed per file (charset-normalizer)
     extra: dict = field(default_factory=dict, compare=False)  # preset-specific settings
 
     def __post_init__(self) -> None:
@@ -55,6 +66,12 @@ class SourceSpec:
             raise ValueError(f"source {self.name!r}: format must be one of {FORMATS}, not {self.format!r}")
         if not self.name or "/" in self.name or "=" in self.name:
             raise ValueError(f"source name {self.name!r} must be non-empty, without '/' or '='")
+        if self.encoding != "auto":
+            try:
+                codecs.lookup(self.encoding)
+            except LookupError as err:
+                raise ValueError(f"source {self.name!r}: unknown encoding {self.encoding!r} "
+                                 "(use a Python codec name such as utf-8 or cp1252, or auto)") from err
 
 
 @dataclass(frozen=True)
@@ -64,6 +81,7 @@ class RawRecord:
     error: str | None = None  # why it could not be parsed
     raw: str | None = None  # the unparsed text, for the quarantine
     input: str = ""  # the file it came from
+    replaced: int = 0  # characters its decoding replaced with U+FFFD (bytes invalid in the file's encoding)
 
 
 def demo_sources(data_dir: Path) -> list[SourceSpec]:
@@ -111,9 +129,9 @@ def input_files(spec: SourceSpec) -> list[Path | str]:
 
 
 def file_format(path: Path, declared: str = "auto") -> tuple[str, str | None]:
-    """(format, compression) of a file, from its name unless declared."""
+    """(format, compression) of a file, from its name unless declared (see `sniff_compression`)."""
     suffixes = [s.lower() for s in path.suffixes]
-    compression = {".gz": "gzip", ".zst": "zstd"}.get(suffixes[-1]) if suffixes else None
+    compression = COMPRESSION_SUFFIXES.get(suffixes[-1]) if suffixes else None
     if declared != "auto":
         return declared, compression
     base = suffixes[-2] if compression and len(suffixes) > 1 else (suffixes[-1] if suffixes else "")
@@ -129,16 +147,35 @@ def read_records(spec: SourceSpec) -> Iterator[RawRecord]:
         yield from read_file(path, spec)
 
 
+def sniff_compression(path: Path | str) -> str | None:
+    """The compression a file's first bytes say (gzip, zstd, bz2, xz), or None."""
+    try:
+        with _open_raw(path) as handle:
+            head = handle.read(8)
+    except OSError:
+        return None
+    return next((name for magic, name in MAGIC if head.startswith(magic)), None)
+
+
 def read_file(path: Path | str, spec: SourceSpec) -> Iterator[RawRecord]:
-    fmt, compression = file_format(Path(str(path).split("://")[-1]), spec.format)
+    fmt, named = file_format(Path(str(path).split("://")[-1]), spec.format)
     if fmt == "parquet":
         yield from _read_parquet(path)
         return
+    compression = sniff_compression(path)
+    if compression != named:
+        log.warning("%s: its name says %s but its bytes say %s; read as %s", path, named or "uncompressed",
+                    compression or "uncompressed", compression or "uncompressed")
     try:
         with _open_binary(path, compression, spec.max_bytes) as stream:
-            reader = _read_jsonl if fmt == "jsonl" else _read_csv
-            yield from reader(stream, str(path))
-    except (EOFError, OSError, zstandard.ZstdError) as err:
+            encoding = _encoding(stream, spec.encoding, path)
+            if fmt == "csv":
+                yield from _read_csv(stream, str(path), encoding)
+            elif stream.peek(SNIFF_BYTES)[:SNIFF_BYTES].lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"[":
+                yield from _read_json_array(stream, str(path), encoding)
+            else:
+                yield from _read_jsonl(stream, str(path), encoding)
+    except (EOFError, OSError, zstandard.ZstdError, lzma.LZMAError) as err:
         raise InputError(f"{path}: {type(err).__name__}: {err}. The file looks truncated or corrupt: "
                          "the records before this point were ingested; re-export or re-download it") from err
 
@@ -203,17 +240,24 @@ class _ZstdReader(io.RawIOBase):
         super().close()
 
 
-def _open_binary(path: Path | str, compression: str | None, cap: int):
+def _open_raw(path: Path | str):
     if is_remote(path):
         import fsspec
 
-        handle = fsspec.open(str(path), "rb").open()
-    else:
-        handle = Path(path).open("rb")
+        return fsspec.open(str(path), "rb").open()
+    return Path(path).open("rb")
+
+
+def _open_binary(path: Path | str, compression: str | None, cap: int):
+    handle = _open_raw(path)
     if compression == "gzip":
         raw = gzip.GzipFile(fileobj=handle, mode="rb")
     elif compression == "zstd":
         raw = _ZstdReader(handle)
+    elif compression == "bz2":
+        raw = bz2.BZ2File(handle, mode="rb")
+    elif compression == "xz":
+        raw = lzma.LZMAFile(handle, mode="rb")
     else:
         raw = handle
     return io.BufferedReader(_CappedReader(raw, cap, path), buffer_size=1 << 20)
@@ -232,36 +276,157 @@ def _read_parquet(path: Path | str) -> Iterator[RawRecord]:
             number += 1
 
 
-def _read_jsonl(stream, name: str) -> Iterator[RawRecord]:
+# Characters replaced while decoding, per thread: the "sentiment-count" error handler adds
+# one per replacement (U+FFFD), so every reader can say how many characters it changed.
+_replaced = threading.local()
+
+
+def _count_and_replace(err: UnicodeError):
+    _replaced.count = getattr(_replaced, "count", 0) + 1
+    return "\ufffd", err.end
+
+
+codecs.register_error("sentiment-count", _count_and_replace)
+
+
+def _replacements() -> int:
+    return getattr(_replaced, "count", 0)
+
+
+def _encoding(stream, declared: str, path) -> str:
+    """The file's text encoding: `declared`, or for "auto" charset-normalizer's guess on its first MiB."""
+    if declared != "auto":
+        return declared
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(stream.peek(SNIFF_BYTES)[:SNIFF_BYTES]).best()
+    found = best.encoding if best is not None else "utf-8"
+    log.info("%s: encoding detected as %s", path, found)
+    return found
+
+
+def _is_utf8(encoding: str) -> bool:
+    return codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
+
+
+def _read_jsonl(stream, name: str, encoding: str = "utf-8") -> Iterator[RawRecord]:
+    strict = _is_utf8(encoding)  # invalid UTF-8 is quarantined; other encodings replace, counted
     for number, line in enumerate(stream):
+        replaced = 0
         try:
-            text = line.decode("utf-8-sig" if number == 0 else "utf-8")
+            if strict:
+                text = line.decode("utf-8-sig" if number == 0 else "utf-8")
+            else:
+                before = _replacements()
+                text = line.decode(encoding, errors="sentiment-count")
+                replaced = _replacements() - before
         except UnicodeDecodeError as err:
             yield RawRecord(number, None, f"invalid UTF-8: {err.reason}", repr(line[:2000]), name)
             continue
         if not text.strip():
-            yield RawRecord(number, None, "blank line", text, name)
+            yield RawRecord(number, None, "blank line", text, name, replaced)
             continue
         try:
             fields = json.loads(text)
         except json.JSONDecodeError as err:
-            yield RawRecord(number, None, f"malformed JSON: {err.msg}", text[:2000], name)
+            yield RawRecord(number, None, f"malformed JSON: {err.msg}", text[:2000], name, replaced)
             continue
         if not isinstance(fields, dict):
-            yield RawRecord(number, None, "JSON line is not an object", text[:2000], name)
+            yield RawRecord(number, None, "JSON line is not an object", text[:2000], name, replaced)
             continue
-        yield RawRecord(number, fields, input=name)
+        yield RawRecord(number, fields, input=name, replaced=replaced)
 
 
-def _read_csv(stream, name: str) -> Iterator[RawRecord]:
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
+_JSON_WHITESPACE = " \t\r\n"
+MAX_ELEMENT_CHARS = 64 * 2**20  # a JSON array element longer than this is malformed, not waited for
+
+
+def _read_json_array(stream, name: str, encoding: str = "utf-8") -> Iterator[RawRecord]:
+    """The records of one JSON array of objects, decoded element by element as the file streams
+    (memory: one chunk plus one element). Invalid bytes are replaced (counted); after malformed
+    JSON the rest of the file cannot be split into records and is quarantined as one."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig" if _is_utf8(encoding) else encoding)("sentiment-count")
+    json_decoder = json.JSONDecoder()
+    buffer, pos, done, number, replaced = "", 0, False, 0, 0
+    state = "start"  # start: before "["; value: an element or "]"; next: "," or "]"
+
+    def refill() -> bool:
+        nonlocal buffer, pos, done, replaced
+        if done:
+            return False
+        chunk = stream.read(1 << 20)
+        done = not chunk
+        before = _replacements()
+        buffer = buffer[pos:] + decoder.decode(chunk, final=done)
+        replaced += _replacements() - before  # given to the next record
+        pos = 0
+        return True
+
+    while True:
+        while True:  # skip whitespace, reading on as needed
+            while pos < len(buffer) and buffer[pos] in _JSON_WHITESPACE:
+                pos += 1
+            if pos < len(buffer) or not refill():
+                break
+        if pos >= len(buffer):
+            if state != "end":
+                yield RawRecord(number, None, "JSON array ends before its closing ]", None, name)
+            return
+        char = buffer[pos]
+        if state == "end":
+            yield RawRecord(number, None, "content after the JSON array", buffer[pos:pos + 2000], name)
+            return
+        if state == "start":
+            state, pos = "value", pos + 1  # the caller saw "["
+            continue
+        if state == "next":
+            if char in ",]":
+                state, pos = ("value" if char == "," else "end"), pos + 1
+                continue
+            yield RawRecord(number, None, f"malformed JSON array: expected , or ] after element {number - 1}",
+                            buffer[pos:pos + 2000], name)
+            return
+        if char == "]" and number == 0:
+            state, pos = "end", pos + 1
+            continue
+        try:
+            value, end = json_decoder.raw_decode(buffer, pos)
+        except json.JSONDecodeError as err:
+            if len(buffer) - pos < MAX_ELEMENT_CHARS and refill():  # maybe the element goes on
+                continue
+            yield RawRecord(number, None, f"malformed JSON in array element {number}: {err.msg}; "
+                            "the rest of the file is this one record", buffer[pos:pos + 2000], name, replaced)
+            return
+        if end == len(buffer) and refill():  # a number or literal may go on in the next chunk
+            continue
+        if isinstance(value, dict):
+            yield RawRecord(number, value, input=name, replaced=replaced)
+        else:
+            yield RawRecord(number, None, "JSON array element is not an object", buffer[pos:end][:2000], name,
+                            replaced)
+        number, pos, state, replaced = number + 1, end, "next", 0
+
+
+def _read_csv(stream, name: str, encoding: str = "utf-8") -> Iterator[RawRecord]:
+    codec = "utf-8-sig" if _is_utf8(encoding) else encoding
+    text = io.TextIOWrapper(stream, encoding=codec, errors="sentiment-count", newline="")
+    counted = _replacements()
     reader = csv.reader(text)
     header = next(reader, None)
     if header is None:
         return
-    for number, row in enumerate(reader):
+    number = 0
+    while True:
+        row = next(reader, None)
+        if row is None:
+            return
+        # Decoding runs ahead in chunks: each record gets the replacements made since the last
+        # one (exact in total, approximate per record).
+        replaced, counted = _replacements() - counted, _replacements()
         if len(row) != len(header):
             yield RawRecord(number, None, f"CSV row has {len(row)} fields, header has {len(header)}",
-                            json.dumps(row), name)
-            continue
-        yield RawRecord(number, {k: (v if v != "" else None) for k, v in zip(header, row, strict=True)}, input=name)
+                            json.dumps(row), name, replaced)
+        else:
+            fields = {k: (v if v != "" else None) for k, v in zip(header, row, strict=True)}
+            yield RawRecord(number, fields, input=name, replaced=replaced)
+        number += 1

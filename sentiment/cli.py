@@ -103,6 +103,8 @@ def ingest(
     input: str = typer.Option(None, "--input", help="Ingest one file, directory or glob without a sources file."),
     preset: str = typer.Option("generic", help="With --input: generic, reddit, twitter or news."),
     format: str = typer.Option("auto", help="With --input: auto, jsonl, csv, parquet or feed."),
+    encoding: str = typer.Option("utf-8", help="With --input: the text encoding of JSONL/CSV files (e.g. cp1252), "
+                                 "or auto to detect it per file."),
     start: str = typer.Option(None, "--from", help="Only records dated from this day (YYYY-MM-DD)."),
     end: str = typer.Option(None, "--to", help="Only records dated up to this day (YYYY-MM-DD)."),
     home: Path = HomeOption,
@@ -121,7 +123,7 @@ def ingest(
         if input:
             if not source or len(source) != 1:
                 _fail("--input needs one --source NAME")
-            specs = [source_from_preset(source[0], input, preset, format=format)]
+            specs = [source_from_preset(source[0], input, preset, format=format, encoding=encoding)]
         else:
             specs = select_sources(config, None if config else settings.data_dir, source)
         window = {"start": date.fromisoformat(start) if start else None,
@@ -131,14 +133,15 @@ def ingest(
     except (ValueError, FileNotFoundError) as err:
         _fail(str(err))
     totals = {k: sum(s[k] for s in summaries)
-              for k in ("read", "written", "duplicates", "quarantined", "out_of_range")}
+              for k in ("read", "written", "duplicates", "quarantined", "out_of_range", "chars_replaced")}
     if json_out:
         typer.echo(json.dumps({**totals, "errors": [e for s in summaries for e in s["errors"]],
                                "sources": summaries}))
         return
     for s in summaries:
         typer.echo(f"{s['source']:<20} read {s['read']:>8}  written {s['written']:>8}  "
-                   f"duplicates {s['duplicates']:>7}  quarantined {s['quarantined']:>6}")
+                   f"duplicates {s['duplicates']:>7}  quarantined {s['quarantined']:>6}"
+                   + (f"  characters replaced {s['chars_replaced']}" if s["chars_replaced"] else ""))
         for error in s["errors"]:
             typer.echo(f"  error: {error['error']}", err=True)
 
