@@ -23,6 +23,7 @@ class BackfillResult:
     done: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # already complete for the current model and input
     empty: list[str] = field(default_factory=list)  # no raw documents
+    damaged: list[str] = field(default_factory=list)  # manifest said complete, outputs gone or changed: re-scored
     failed: dict[str, str] = field(default_factory=dict)  # day -> error
     documents: int = 0
 
@@ -54,9 +55,11 @@ def backfill_flow(
     warehouse = Warehouse(Path(home))
     version = checkpoint.read_meta(warehouse.current_model())["version"]
     plan = plan_backfill(warehouse, start, end, version, sources, force)
-    result = BackfillResult(skipped=plan.skipped, empty=plan.empty)
+    result = BackfillResult(skipped=plan.skipped, empty=plan.empty, damaged=sorted(plan.damaged))
     logger.info("backfill %s..%s: %d to score, %d complete, %d without data",
                 start, end, len(plan.todo), len(plan.skipped), len(plan.empty))
+    for day, problems in plan.damaged.items():
+        logger.warning("%s: its manifest says complete, but %s; scoring it again", day, "; ".join(problems[:3]))
     if plan.todo:
         with runner_session(profile, beam_args) as session:  # a job server, if any, serves every day
             if session.startup_s:

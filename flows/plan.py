@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from pipelines.manifest import input_fingerprints, read_manifest
+from pipelines.manifest import input_fingerprints, missing_outputs, read_manifest
 from pipelines.read import raw_files
 from sentiment.warehouse import Warehouse
 
@@ -15,6 +15,7 @@ class BackfillPlan:
     todo: list[str] = field(default_factory=list)  # days to score
     skipped: list[str] = field(default_factory=list)  # complete for this model and unchanged input
     empty: list[str] = field(default_factory=list)  # days in the range with no raw documents
+    damaged: dict[str, list[str]] = field(default_factory=dict)  # in todo: the manifest's outputs are gone/changed
 
 
 def plan_backfill(
@@ -22,7 +23,8 @@ def plan_backfill(
     sources: list[str] | None = None, force: bool = False,
 ) -> BackfillPlan:
     """A day is skipped when its manifest says it was scored by `model_version` from the
-    very input that is there now (same fingerprint), unless `force`."""
+    very input that is there now (same fingerprint), and every output file the manifest names
+    is still there with its size, unless `force`."""
     from flows.schedule import days_between
 
     fingerprints = input_fingerprints(raw_files(str(warehouse.raw), start, end, sources))
@@ -37,5 +39,10 @@ def plan_backfill(
             and manifest["model_version"] == model_version
             and manifest["input_fingerprint"] == fingerprints[day]["fingerprint"]
         )
+        if current and not force:
+            problems = missing_outputs(warehouse, manifest)
+            if problems:
+                plan.damaged[day] = problems
+                current = False
         (plan.skipped if current and not force else plan.todo).append(day)
     return plan

@@ -17,7 +17,7 @@ from pathlib import Path
 import apache_beam as beam
 
 from pipelines.read import partition_values
-from sentiment.warehouse import Warehouse, write_text_atomic
+from sentiment.warehouse import PART_FILE, Warehouse, write_text_atomic
 from sentiment_model.files import sha256_file
 
 
@@ -44,6 +44,31 @@ def input_fingerprints(files: list[str]) -> dict[str, dict]:
     return out
 
 
+def _outputs(home: str, written: list[dict]) -> list[dict]:
+    """The day's partition files, relative to the warehouse, with their sizes."""
+    root = Path(home).resolve()
+    return sorted(
+        ({"path": str((Path(w["partition"]).resolve() / PART_FILE).relative_to(root)), "bytes": w["bytes"]}
+         for w in written),
+        key=lambda output: output["path"],
+    )
+
+
+def missing_outputs(warehouse: Warehouse, manifest: dict) -> list[str]:
+    """The outputs a manifest names that are gone or changed size (all of them when it names none)."""
+    outputs = manifest.get("outputs")
+    if outputs is None:  # written before manifests named their outputs: cannot be checked
+        return ["(this manifest names no outputs)"]
+    problems = []
+    for output in outputs:
+        path = warehouse.root / output["path"]
+        if not path.is_file():
+            problems.append(f"{output['path']} is missing")
+        elif path.stat().st_size != output["bytes"]:
+            problems.append(f"{output['path']} has {path.stat().st_size} bytes, not {output['bytes']}")
+    return problems
+
+
 class _WriteManifestFn(beam.DoFn):
     def __init__(self, home: str, model_version: str, fingerprints: dict[str, dict]):
         self.home, self.model_version, self.fingerprints = home, model_version, fingerprints
@@ -62,6 +87,7 @@ class _WriteManifestFn(beam.DoFn):
             "skipped": dict(sorted(skipped.items())),
             "daily_sentiment_rows": sum(w["rows"] for w in parts["daily"]),
             "daily_topic_sentiment_rows": sum(w["rows"] for w in parts["topics"]),
+            "outputs": _outputs(self.home, [w for name in ("scored", "daily", "topics") for w in parts[name]]),
             "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         write_text_atomic(json.dumps(manifest, indent=2), manifest_path(Warehouse(Path(self.home)), day))

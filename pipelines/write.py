@@ -8,7 +8,7 @@ from pathlib import Path
 import apache_beam as beam
 import pyarrow as pa
 
-from sentiment.warehouse import write_partition
+from sentiment.warehouse import PART_FILE, write_partition
 
 
 class _WritePartitionFn(beam.DoFn):
@@ -26,7 +26,9 @@ class _WritePartitionFn(beam.DoFn):
         columns = [f for f in self.schema if f.name not in self.keys]
         table = pa.Table.from_pylist(list(rows), schema=pa.schema(columns))
         write_partition(table.sort_by([(c, "ascending") for c in self.sort_by]), directory)
-        yield {**dict(zip(self.keys, values, strict=True)), "rows": table.num_rows, "partition": str(directory)}
+        size = (directory / PART_FILE).stat().st_size
+        yield {**dict(zip(self.keys, values, strict=True)), "rows": table.num_rows, "partition": str(directory),
+               "bytes": size}
 
 
 class WritePartitions(beam.PTransform):
@@ -35,7 +37,7 @@ class WritePartitions(beam.PTransform):
     Partition columns live in the path (`date=.../source=...`), not in the files.
     `expected` lists partitions (tuples of key values) this run owns: one of them that
     receives no rows is removed, so a re-run never leaves stale rows behind.
-    Emits one {**keys, "rows", "partition"} record per partition written.
+    Emits one {**keys, "rows", "partition", "bytes"} record per partition written (bytes: its file's size).
     """
 
     def __init__(

@@ -49,6 +49,27 @@ def test_backfill_skips_complete_days_and_single_run_gives_the_same_tables(prefe
         assert_frame_equal(a, b, check_exact=False, rtol=1e-5)
 
 
+def test_a_day_whose_outputs_were_deleted_or_changed_is_scored_again(prefect_harness, tmp_path, tiny_model):
+    import shutil
+
+    wh = _lake(tmp_path, tiny_model)
+    backfill_flow(wh.root, D1, D3)
+    before = _tables(wh)
+    manifest = json.loads(manifest_path(wh, "2015-02-18").read_text())
+    names = [o["path"] for o in manifest["outputs"]]
+    assert any(n.startswith("scored/") for n in names)
+    assert any(n.startswith("aggregates/daily_sentiment/") for n in names)
+    shutil.rmtree(wh.scored / "date=2015-02-18")  # deleted by hand
+    daily = wh.aggregates / "daily_sentiment" / "date=2015-02-19" / "part-0.parquet"
+    daily.write_bytes(daily.read_bytes() + b"junk")  # replaced by another file
+    again = backfill_flow(wh.root, D1, D3)
+    assert again.done == ["2015-02-18", "2015-02-19"] and again.damaged == ["2015-02-18", "2015-02-19"]
+    assert again.skipped == ["2015-02-17", "2015-02-20"]
+    for a, b in zip(before, _tables(wh), strict=True):
+        assert_frame_equal(a, b, check_exact=False, rtol=1e-5)
+    assert backfill_flow(wh.root, D1, D3).done == []  # and now they are complete again
+
+
 def test_a_failed_day_is_retried_then_reported_and_the_others_go_on(prefect_harness, tmp_path, tiny_model):
     wh = _lake(tmp_path, tiny_model)
     broken = wh.raw_partition("twitter", "2015-02-18") / "part-0.parquet"
