@@ -11,7 +11,8 @@ on its accuracy), then measures on the same texts and cores:
            in-process or one worker process per core, Apache Flink (embedded, through
            Beam's Flink job server) or Apache Spark local[2] (`make engines` first); for
            the engines, the job server's start-up is measured apart
-  vader    VADER's polarity_scores over the same texts
+  vader    VADER's polarity_scores over the same texts, one process per core (as our job
+           uses every core), and in one process for reference
   aggregation  the aggregate stage alone, over the scored rows
 and prints docs/s and the ratios e2e/raw and e2e/vader. Results go to bench/results/.
 """
@@ -72,7 +73,9 @@ def run(home: Path, data_dir: Path, docs: int, runners: list[str]) -> dict:
         "device": "cpu",
         "build_lake_s": round(lake_s, 1),
         "raw_docs_per_s": _raw_loop(model, texts),
-        "vader_docs_per_s": _vader(texts),
+        "vader_processes": os.cpu_count(),
+        "vader_docs_per_s": _vader_all_cores(texts, os.cpu_count() or 1),
+        "vader_one_process_docs_per_s": _vader(texts),
     }
     for name in runners:
         result[f"e2e_{name}"] = _e2e(home, model, RUNNERS[name])
@@ -102,6 +105,35 @@ def _raw_loop(model: Path, texts: list[str], device: str = "cpu") -> float:
     started = time.perf_counter()
     predictor.probabilities(texts, batch_size=256)
     return round(len(texts) / (time.perf_counter() - started), 1)
+
+
+_analyzer = None
+
+
+def _vader_worker_init() -> None:
+    global _analyzer
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    _analyzer = SentimentIntensityAnalyzer()
+
+
+def _vader_chunk(texts: list[str]) -> int:
+    for text in texts:
+        _analyzer.polarity_scores(text)
+    return len(texts)
+
+
+def _vader_all_cores(texts: list[str], processes: int) -> float:
+    """VADER in `processes` worker processes (started and warmed before the clock starts)."""
+    import multiprocessing
+
+    chunks = [texts[i:i + 1000] for i in range(0, len(texts), 1000)]
+    with multiprocessing.get_context("spawn").Pool(processes, initializer=_vader_worker_init) as pool:
+        pool.map(_vader_chunk, [texts[:50]] * processes)  # warm: lexicon loaded in every worker
+        started = time.perf_counter()
+        done = sum(pool.imap_unordered(_vader_chunk, chunks))
+        seconds = time.perf_counter() - started
+    return round(done / seconds, 1)
 
 
 def _vader(texts: list[str]) -> float:
