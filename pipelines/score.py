@@ -9,6 +9,7 @@ DirectRunner of Beam 2.77 would try to download a Prism binary first).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -31,6 +32,7 @@ from pipelines.read import ReadRawDocuments, ReadScoredPartitions, partition_val
 from pipelines.rows import ToScoredRows, scored_schema
 from pipelines.topics import Topics
 from pipelines.write import WritePartitions
+from sentiment.logs import worker_output_to
 from sentiment.warehouse import Warehouse
 from sentiment_model import checkpoint
 
@@ -55,6 +57,8 @@ class ScoreJob:
     torch_threads: int | None = None  # per worker; None: 1 with several worker processes, else torch's default
     profile: Path | None = None  # a runner profile (infra/runners/*.yaml); beam_args override it
     only_days: list[str] | None = None  # score only these days of the range (YYYY-MM-DD); None: all
+    # Worker processes' output on the console (True) or in <home>/logs/beam-workers.log (False).
+    verbose: bool = field(default_factory=lambda: os.environ.get("SENTIMENT_VERBOSE") == "1")
     beam_args: list[str] = field(default_factory=list)  # runner and pipeline options
 
     def __post_init__(self) -> None:
@@ -147,11 +151,21 @@ def score_range(job: ScoreJob) -> ScoreSummary:
         log.info("runner: %s", " ".join(f"--{k}={v}" for k, v in options.get_all_options(drop_default=True).items()))
         pipeline = beam.Pipeline(options=options)
         build(pipeline, job, warehouse, model_dir, meta, files, fingerprints, topics, worker_threads(job, options))
-        result = pipeline.run()
-        result.wait_until_finish()
+        with _worker_output(job, options, warehouse):
+            result = pipeline.run()
+            result.wait_until_finish()
         summary = _summary(result, meta["version"], fingerprints, files, time.perf_counter() - started)
     summary.job_server_startup_s = session.startup_s
     return summary
+
+
+def _worker_output(job: ScoreJob, options: PipelineOptions, warehouse: Warehouse):
+    """Worker processes print hundreds of start-up lines; unless verbose they go to a log file."""
+    if job.verbose or options.view_as(DirectOptions).direct_running_mode != "multi_processing":
+        return contextlib.nullcontext()
+    path = warehouse.root / "logs" / "beam-workers.log"
+    log.info("Beam worker output -> %s (--verbose shows it here)", path)
+    return worker_output_to(path)
 
 
 def build(pipeline, job, warehouse, model_dir, meta, files, fingerprints, topics, threads) -> None:

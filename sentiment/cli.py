@@ -51,6 +51,11 @@ def _settings(home: Path | None = None, data_dir: Path | None = None):
     )
 
 
+def _verbose(on: bool) -> None:
+    if on:
+        os.environ["SENTIMENT_VERBOSE"] = "1"  # read by every scoring job this command starts
+
+
 def _fail(message: str) -> None:
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code=2)
@@ -61,13 +66,16 @@ def demo(
     home: Path = HomeOption,
     data_dir: Path = DataOption,
     epochs: int = typer.Option(None, help="Training epochs (default: the training default)."),
+    verbose: bool = typer.Option(False, "--verbose", help="Show Beam's worker output (default: a log file in "
+                                 "the warehouse, <home>/logs/beam-workers.log)."),
 ):
     """Run the whole pipeline once as a Prefect flow: ingest, train, evaluate, score with Beam, report."""
     from sentiment.settings import DataMissingError
 
+    _verbose(verbose)
     settings = _settings(home, data_dir)
     from flows.demo import demo_flow
-    from sentiment.report import format_metrics
+    from sentiment.report import format_metrics, format_scoring
 
     started = time.perf_counter()
     overrides = {"epochs": epochs} if epochs else None
@@ -85,7 +93,7 @@ def demo(
     typer.echo(f"\nGeneral model {Path(result['model']).name} ({how}):")
     for split, metrics in result["evaluations"].items():
         typer.echo(f"  {split:<34} " + format_metrics(metrics))
-    typer.echo(f"\nScored: {result['score']['counters']}")
+    typer.echo(f"\nScored: {format_scoring(result['score'])}")
     typer.echo("\nDaily sentiment per source, 17–24 Feb 2015 (DuckDB over aggregates/daily_sentiment):")
     typer.echo(result["daily_table"].to_string(index=False))
     home_dir = Path(result["warehouse"])
@@ -342,6 +350,8 @@ def score(
                                  "spark-local.yaml (Spark); flags given here win. See infra/runners/."),
     home: Path = HomeOption,
     json_out: bool = typer.Option(False, "--json", help="Print the summary as one JSON object."),
+    verbose: bool = typer.Option(False, "--verbose", help="Show Beam's worker output (default: "
+                                 "<home>/logs/beam-workers.log when workers are processes)."),
 ):
     """Score the raw documents of a date range with Beam and replace those days' outputs.
 
@@ -351,6 +361,7 @@ def score(
     """
     from pipelines.score import ScoreJob, score_range
 
+    _verbose(verbose)
     settings = _settings(home)
     try:
         job = ScoreJob(

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
@@ -31,3 +36,65 @@ def configure_logging(level: int | str | None = None) -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
     # Worker processes print their own warnings; the job service would print them a second time.
     logging.getLogger("apache_beam.runners.portability.local_job_service").setLevel(logging.ERROR)
+
+
+
+_console = None
+_redirect_lock = threading.Lock()
+_redirect_depth = 0
+_saved_stderr: int | None = None
+
+
+def console():
+    """A text stream to the console this process started with, which `worker_output_to` leaves alone."""
+    global _console
+    if _console is None:
+        _console = os.fdopen(os.dup(2), "w", buffering=1)
+    return _console
+
+
+@contextmanager
+def worker_output_to(path: Path) -> Iterator[Path]:
+    """Send what Beam's worker processes print (they inherit file descriptor 2) to `path` while
+    the block runs; this process's log lines, and progress bars written to `console()`, stay
+    on the console.
+    Nested and concurrent uses (a backfill's days) share the first redirection."""
+    global _redirect_depth, _saved_stderr
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _redirect_lock:
+        if _redirect_depth == 0:
+            console()  # before fd 2 moves
+            sys.stderr.flush()
+            _saved_stderr = os.dup(2)
+            with open(path, "ab") as log_file:
+                os.dup2(log_file.fileno(), 2)
+            _log_handlers_to_console(True)
+        _redirect_depth += 1
+    try:
+        yield path
+    finally:
+        with _redirect_lock:
+            _redirect_depth -= 1
+            if _redirect_depth == 0 and _saved_stderr is not None:
+                sys.stderr.flush()
+                _log_handlers_to_console(False)
+                os.dup2(_saved_stderr, 2)
+                os.close(_saved_stderr)
+                _saved_stderr = None
+
+
+def _log_handlers_to_console(on: bool) -> None:
+    """Point the root logger's handlers that write to file descriptor 2 at `console()`, or back."""
+    for handler in logging.getLogger().handlers:
+        if type(handler) is not logging.StreamHandler:
+            continue
+        if on:
+            try:
+                fd = handler.stream.fileno()
+            except (AttributeError, OSError, ValueError):
+                continue
+            if fd == 2:
+                handler._sentiment_previous = handler.setStream(console())
+        elif hasattr(handler, "_sentiment_previous"):
+            handler.setStream(handler._sentiment_previous)
+            del handler._sentiment_previous

@@ -58,6 +58,21 @@ def plot_daily(table: pd.DataFrame, path: Path, title: str) -> Path:
     return path
 
 
+def format_scoring(summary: dict) -> str:
+    """A scoring summary (pipelines.score.ScoreSummary as a dict) in one sentence."""
+    counters = summary.get("counters", {})
+    skipped = {k.removeprefix("documents_skipped_"): v for k, v in counters.items()
+               if k.startswith("documents_skipped_") and v}
+    why = f" ({', '.join(f'{reason} {n:,}' for reason, n in sorted(skipped.items()))})" if skipped else ""
+    line = (f"{counters.get('documents_scored', 0):,} documents scored, {counters.get('documents_skipped', 0):,} "
+            f"skipped{why}, over {summary.get('days', 0)} days in {summary.get('seconds', 0):.1f} s "
+            f"({summary.get('docs_per_s', 0):,.0f} docs/s)")
+    if summary.get("padding_efficiency") is not None:
+        line += (f"; batches of {summary['mean_batch_size']:.0f} documents, "
+                 f"padding efficiency {summary['padding_efficiency']:.2f}")
+    return line
+
+
 def format_metrics(metrics: dict) -> str:
     """The headline numbers on one line (per-class tables and matrices are left to `sentiment evaluate`)."""
     keys = ("n", "accuracy", "macro_f1", "macro_recall", "ece")
