@@ -1,4 +1,4 @@
-"""Backfill: score a date range one day at a time (or in one Beam job), skipping complete days."""
+"""Backfill: score a date range in Beam jobs of bounded size, skipping complete days."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
+import pyarrow.parquet as pq
 from prefect import flow, get_run_logger
 from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
@@ -14,6 +15,8 @@ from tqdm.auto import tqdm
 from flows.plan import plan_backfill
 from flows.tasks import score_day_task, score_task
 from pipelines.profiles import runner_session
+from pipelines.read import partition_values, raw_files
+from sentiment.logs import console
 from sentiment.warehouse import Warehouse
 from sentiment_model import checkpoint
 
@@ -31,6 +34,12 @@ class BackfillResult:
         return asdict(self)
 
 
+# Default job size: due days are grouped into Beam jobs of at most this many days and
+# documents, so start-up is paid per group rather than per day, while one job stays short.
+CHUNK_DAYS = 366
+CHUNK_DOCUMENTS = 50_000
+
+
 @flow(name="backfill", task_runner=ThreadPoolTaskRunner(max_workers=16))  # the loop bounds concurrency
 def backfill_flow(
     home: Path,
@@ -43,13 +52,18 @@ def backfill_flow(
     beam_args: list[str] | None = None,
     progress: bool = False,
     profile: Path | None = None,
+    chunk_days: int = CHUNK_DAYS,
+    chunk_documents: int = CHUNK_DOCUMENTS,
 ) -> BackfillResult:
     """Score every day start..end that is not complete for the current model and its input.
 
-    One unit of work per day, at most `max_concurrency` at once; a failed day is retried once
-    and reported without stopping the others. `single_run` scores all the days in one Beam
-    job instead (for engines where job start-up dominates). `profile` is a runner profile
-    (infra/runners/*.yaml); a Flink or Spark job server it names starts once for the backfill.
+    The due days are grouped into Beam jobs of at most `chunk_days` days and
+    `chunk_documents` documents (a day is never split), at most `max_concurrency` jobs at
+    once. A job that fails is scored again day by day, each day retried once, so a bad day
+    is reported while the others complete. `chunk_days=1` gives one job per day;
+    `single_run` one job for everything. Each day's manifest is written when its job ends,
+    so a killed backfill resumes where the last finished job left off. `profile` is a runner
+    profile (infra/runners/*.yaml); a Flink or Spark job server it names starts once.
     """
     logger = get_run_logger()
     warehouse = Warehouse(Path(home))
@@ -61,40 +75,85 @@ def backfill_flow(
     for day, problems in plan.damaged.items():
         logger.warning("%s: its manifest says complete, but %s; scoring it again", day, "; ".join(problems[:3]))
     if plan.todo:
-        with runner_session(profile, beam_args) as session:  # a job server, if any, serves every day
+        if single_run:
+            chunks = [list(plan.todo)]
+        else:
+            chunks = group_days(plan.todo, day_documents(warehouse, plan.todo, sources), chunk_days, chunk_documents)
+        logger.info("%d days in %d job(s)", len(plan.todo), len(chunks))
+        with runner_session(profile, beam_args) as session:  # a job server, if any, serves every job
             if session.startup_s:
                 logger.info("job server started in %.1f s for the whole backfill", session.startup_s)
-            _score(home, start, end, plan.todo, sources, session.args, single_run, max_concurrency, progress, result)
+            _run_chunks(home, chunks, sources, session.args, max_concurrency, progress, result)
     logger.info("backfill finished: %d done, %d skipped, %d failed", len(result.done), len(result.skipped),
                 len(result.failed))
     return result
 
 
-def _score(home, start, end, days, sources, args, single_run, max_concurrency, progress, result) -> None:
-    if single_run:
-        summary = score_task(home, start, end, sources=sources, beam_args=args, only_days=days)
-        result.done, result.documents = list(days), summary.counters.get("documents_read", 0)
-    else:
-        _run_days(home, days, sources, args, max_concurrency, progress, result)
+def day_documents(warehouse: Warehouse, days: list[str], sources: list[str] | None) -> dict[str, int]:
+    """Raw documents per day, from the Parquet footers (no data read)."""
+    wanted = set(days)
+    counts: dict[str, int] = dict.fromkeys(days, 0)
+    first, last = date.fromisoformat(min(days)), date.fromisoformat(max(days))
+    for path in raw_files(str(warehouse.raw), first, last, sources):
+        day = partition_values(path, ("source", "date"))["date"]
+        if day in wanted:
+            try:
+                counts[day] += pq.ParquetFile(path).metadata.num_rows
+            except (OSError, ValueError):  # unreadable: its job fails, and the day is reported then
+                pass
+    return counts
 
 
-def _run_days(home, days, sources, beam_args, max_concurrency, progress, result: BackfillResult) -> None:
-    bar = tqdm(total=len(days), unit="day", desc="backfill", disable=not progress)
-    pending = list(days)
+def group_days(days: list[str], documents: dict[str, int], max_days: int, max_documents: int) -> list[list[str]]:
+    """Consecutive groups of the (sorted) days, each within both bounds unless one day alone exceeds them."""
+    if max_days < 1 or max_documents < 1:
+        raise ValueError("chunk_days and chunk_documents must be at least 1")
+    groups: list[list[str]] = []
+    current: list[str] = []
+    size = 0
+    for day in sorted(days):
+        count = documents.get(day, 0)
+        if current and (len(current) >= max_days or size + count > max_documents):
+            groups.append(current)
+            current, size = [], 0
+        current.append(day)
+        size += count
+    if current:
+        groups.append(current)
+    return groups
+
+
+def _run_chunks(home, chunks, sources, beam_args, max_concurrency, progress, result: BackfillResult) -> None:
+    bar = tqdm(total=sum(len(c) for c in chunks), unit="day", desc="backfill", disable=not progress,
+               file=console())
+    pending = list(chunks)
     running = {}
     while pending or running:
         while pending and len(running) < max(1, max_concurrency):
-            day = pending.pop(0)
-            running[score_day_task.submit(home, day, sources, beam_args)] = day
+            chunk = pending.pop(0)
+            running[_submit(home, chunk, sources, beam_args)] = chunk
         finished = next(as_completed(list(running)))
-        day = running.pop(finished)
+        chunk = running.pop(finished)
         try:
-            summary = finished.result()  # waits for the final state; raises if the day failed
-        except Exception as err:  # noqa: BLE001  a failed day is reported, the others go on
-            result.failed[day] = f"{type(err).__name__}: {err}"
+            summary = finished.result()  # waits for the final state; raises if the job failed
+        except Exception as err:  # noqa: BLE001  a failed job is retried day by day, the others go on
+            if len(chunk) == 1:
+                result.failed[chunk[0]] = f"{type(err).__name__}: {err}"
+            else:
+                get_run_logger().warning("the job for %s..%s failed (%s); scoring its %d days one by one",
+                                         chunk[0], chunk[-1], err, len(chunk))
+                pending[:0] = [[day] for day in chunk]
+                continue
         else:
-            result.done.append(day)
+            result.done.extend(chunk)
             result.documents += summary.counters.get("documents_read", 0)
-        bar.update(1)
+        bar.update(len(chunk))
     bar.close()
     result.done.sort()
+
+
+def _submit(home, chunk: list[str], sources, beam_args):
+    if len(chunk) == 1:  # one day: retried once by its task
+        return score_day_task.submit(home, chunk[0], sources, beam_args)
+    start, end = date.fromisoformat(chunk[0]), date.fromisoformat(chunk[-1])
+    return score_task.submit(home, start, end, sources=sources, beam_args=beam_args, only_days=chunk)

@@ -467,20 +467,25 @@ def backfill(
     source: list[str] = typer.Option(None, help="Only this source (repeatable)."),
     force: bool = typer.Option(False, help="Re-score days that are already complete."),
     max_concurrency: int = typer.Option(1, help="Days scored at once."),
-    single_run: bool = typer.Option(False, help="All days in one Beam job instead of one job per day."),
+    single_run: bool = typer.Option(False, help="All due days in one Beam job."),
+    chunk_days: int = typer.Option(366, help="At most this many days per Beam job (1: one job per day)."),
+    chunk_documents: int = typer.Option(50_000, help="At most this many documents per Beam job (a day is never "
+                                        "split)."),
     profile: Path = typer.Option(None, help="Runner profile, e.g. infra/runners/flink-local.yaml; a Flink or Spark "
                                  "job server it names starts once for the whole backfill."),
     home: Path = HomeOption,
     json_out: bool = typer.Option(False, "--json", help="Print the summary as one JSON object."),
 ):
-    """Score a date range day by day as a Prefect flow; complete days are skipped, so it resumes."""
+    """Score a date range as a Prefect flow, in Beam jobs of bounded size (--chunk-days, --chunk-documents);
+    complete days are skipped, so it resumes; a failed job is re-run day by day and bad days are reported."""
     from flows.backfill import backfill_flow
 
     settings = _settings(home)
     try:
         result = backfill_flow(
             settings.home, date.fromisoformat(start), date.fromisoformat(end), source or None, force,
-            max_concurrency, single_run, progress=not json_out, profile=profile,
+            max_concurrency, single_run, progress=not json_out, profile=profile, chunk_days=chunk_days,
+            chunk_documents=chunk_documents,
         )
     except (ValueError, FileNotFoundError) as err:
         _fail(str(err))

@@ -70,6 +70,19 @@ def test_a_day_whose_outputs_were_deleted_or_changed_is_scored_again(prefect_har
     assert backfill_flow(wh.root, D1, D3).done == []  # and now they are complete again
 
 
+def test_due_days_are_grouped_into_jobs_bounded_by_days_and_documents():
+    from flows.backfill import group_days
+
+    days = ["2015-02-17", "2015-02-18", "2015-02-19", "2015-02-20", "2015-02-21"]
+    documents = dict(zip(days, [10, 10, 50, 5, 5], strict=True))
+    assert group_days(days, documents, 366, 1000) == [days]
+    assert group_days(days, documents, 2, 1000) == [days[:2], days[2:4], days[4:]]
+    assert group_days(days, documents, 366, 25) == [days[:2], days[2:3], days[3:]]  # a big day goes alone
+    assert group_days(days, documents, 1, 1000) == [[d] for d in days]
+    with pytest.raises(ValueError):
+        group_days(days, documents, 0, 10)
+
+
 def test_a_failed_day_is_retried_then_reported_and_the_others_go_on(prefect_harness, tmp_path, tiny_model):
     wh = _lake(tmp_path, tiny_model)
     broken = wh.raw_partition("twitter", "2015-02-18") / "part-0.parquet"
@@ -150,7 +163,7 @@ def test_deployments_register_with_their_schedules(prefect_harness, tmp_path):
 
 def _backfill_command(home):
     return [sys.executable, "-m", "sentiment.cli", "backfill", "--home", str(home),
-            "--from", "2015-02-17", "--to", "2015-02-20", "--json"]
+            "--from", "2015-02-17", "--to", "2015-02-20", "--json", "--chunk-days", "2"]
 
 
 def test_backfill_killed_midway_resumes_to_identical_tables(tmp_path, tiny_model):
