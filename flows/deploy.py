@@ -26,20 +26,23 @@ class DeployConfig:
     cron: str = "0 2 * * *"  # nightly at 02:00 ...
     timezone: str = "UTC"  # ... in this time zone
     lag_days: int = 1  # the nightly run scores the day that ended this many days ago
+    profile: Path | None = None  # runner profile for the nightly and backfill scoring (infra/runners/*.yaml)
 
 
 def build_deployments(config: DeployConfig) -> list:
     home, data = str(config.home), str(config.data_dir)
+    runner = {"profile": str(Path(config.profile).resolve())} if config.profile else {}
     nightly = nightly_flow.to_deployment(
         name="nightly",
         schedules=[Cron(config.cron, timezone=config.timezone)],
-        parameters={"home": home, "data_dir": data, "timezone": config.timezone, "lag_days": config.lag_days},
+        parameters={"home": home, "data_dir": data, "timezone": config.timezone, "lag_days": config.lag_days,
+                    **runner},
         description="Ingest, score the day that just ended (catching up missed days), run the checks.",
     )
     yesterday = (date.today() - timedelta(days=1)).isoformat()
     backfill = backfill_flow.to_deployment(
         name="backfill",
-        parameters={"home": home, "start": yesterday, "end": yesterday, "max_concurrency": 1},
+        parameters={"home": home, "start": yesterday, "end": yesterday, "max_concurrency": 1, **runner},
         description="Score a date range; days already complete for the current model are skipped.",
     )
     train = train_flow.to_deployment(

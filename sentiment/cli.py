@@ -524,6 +524,8 @@ def nightly(
 def deploy(
     cron: str = typer.Option("0 2 * * *", help="When the nightly run starts."),
     timezone: str = typer.Option("UTC", help="Time zone of the cron schedule and of 'the day that ended'."),
+    profile: Path = typer.Option(None, help="Runner profile the nightly and backfill runs score with, e.g. "
+                                 "infra/runners/flink-local.yaml (default: Beam's local runner)."),
     home: Path = HomeOption,
     data_dir: Path = DataOption,
 ):
@@ -531,7 +533,8 @@ def deploy(
     from flows.deploy import DeployConfig, register
 
     settings = _settings(home, data_dir)
-    for deployment_id in register(DeployConfig(settings.home, settings.data_dir, cron, timezone)):
+    config = DeployConfig(settings.home, settings.data_dir, cron, timezone, profile=profile)
+    for deployment_id in register(config):
         typer.echo(deployment_id)
 
 

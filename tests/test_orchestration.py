@@ -148,7 +148,9 @@ def test_deployments_register_with_their_schedules(prefect_harness, tmp_path):
 
     from flows.deploy import DeployConfig, register
 
-    register(DeployConfig(tmp_path / "wh", tmp_path / "data", cron="0 2 * * *", timezone="Europe/Berlin"))
+    profile = tmp_path / "flink-local.yaml"
+    register(DeployConfig(tmp_path / "wh", tmp_path / "data", cron="0 2 * * *", timezone="Europe/Berlin",
+                          profile=profile))
     with get_client(sync_client=True) as client:
         nightly = client.read_deployment_by_name("nightly/nightly")
         backfill = client.read_deployment_by_name("backfill/backfill")
@@ -158,6 +160,7 @@ def test_deployments_register_with_their_schedules(prefect_harness, tmp_path):
     assert nightly.parameters["timezone"] == "Europe/Berlin" and nightly.parameters["lag_days"] == 1
     assert nightly.parameters["home"] == str(tmp_path / "wh")
     assert backfill.schedules == [] and train.schedules == []
+    assert nightly.parameters["profile"] == backfill.parameters["profile"] == str(profile)
     assert train.parameters["metric"] == "macro_f1"
 
 
