@@ -39,6 +39,7 @@ def configure_logging(level: int | str | None = None) -> None:
 
 
 
+MAX_WORKER_LOG_BYTES = 10 * 2**20  # past this, the worker log starts afresh (the previous one kept as .1)
 _console = None
 _redirect_lock = threading.Lock()
 _redirect_depth = 0
@@ -63,6 +64,8 @@ def worker_output_to(path: Path) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     with _redirect_lock:
         if _redirect_depth == 0:
+            if path.exists() and path.stat().st_size > MAX_WORKER_LOG_BYTES:  # keep one older file
+                path.replace(path.with_name(path.name + ".1"))
             console()  # before fd 2 moves
             sys.stderr.flush()
             _saved_stderr = os.dup(2)

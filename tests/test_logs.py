@@ -1,4 +1,5 @@
 import logging
+import os
 
 from sentiment.logs import configure_logging
 
@@ -44,3 +45,15 @@ def test_format_scoring_reads_as_a_sentence():
                                "documents_scored": 14669, "documents_skipped": 3, "documents_skipped_empty": 3}})
     assert line == ("14,669 documents scored, 3 skipped (empty 3), over 8 days in 5.7 s (2,585 docs/s); "
                     "batches of 312 documents, padding efficiency 0.76")
+
+
+def test_the_worker_log_is_rotated_past_its_size_limit(tmp_path):
+    from sentiment import logs
+
+    path = tmp_path / "logs" / "beam-workers.log"
+    path.parent.mkdir()
+    path.write_bytes(b"x" * (logs.MAX_WORKER_LOG_BYTES + 1))
+    with logs.worker_output_to(path):
+        os.write(2, b"a worker line\n")
+    assert path.read_bytes() == b"a worker line\n"
+    assert (tmp_path / "logs" / "beam-workers.log.1").stat().st_size == logs.MAX_WORKER_LOG_BYTES + 1
