@@ -6,7 +6,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
-import pyarrow.parquet as pq
 from prefect import flow, get_run_logger
 from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
@@ -16,6 +15,7 @@ from flows.plan import plan_backfill
 from flows.tasks import score_day_task, score_task
 from pipelines.profiles import runner_session
 from pipelines.read import partition_values, raw_files
+from pipelines.score import count_documents
 from sentiment.logs import console
 from sentiment.warehouse import Warehouse
 from sentiment_model import checkpoint
@@ -98,7 +98,7 @@ def day_documents(warehouse: Warehouse, days: list[str], sources: list[str] | No
         day = partition_values(path, ("source", "date"))["date"]
         if day in wanted:
             try:
-                counts[day] += pq.ParquetFile(path).metadata.num_rows
+                counts[day] += count_documents([path])
             except (OSError, ValueError):  # unreadable: its job fails, and the day is reported then
                 pass
     return counts

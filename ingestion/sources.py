@@ -147,13 +147,8 @@ def read_records(spec: SourceSpec) -> Iterator[RawRecord]:
         yield from read_file(path, spec)
 
 
-def sniff_compression(path: Path | str) -> str | None:
+def sniff_compression(head: bytes) -> str | None:
     """The compression a file's first bytes say (gzip, zstd, bz2, xz), or None."""
-    try:
-        with _open_raw(path) as handle:
-            head = handle.read(8)
-    except OSError:
-        return None
     return next((name for magic, name in MAGIC if head.startswith(magic)), None)
 
 
@@ -162,12 +157,8 @@ def read_file(path: Path | str, spec: SourceSpec) -> Iterator[RawRecord]:
     if fmt == "parquet":
         yield from _read_parquet(path)
         return
-    compression = sniff_compression(path)
-    if compression != named:
-        log.warning("%s: its name says %s but its bytes say %s; read as %s", path, named or "uncompressed",
-                    compression or "uncompressed", compression or "uncompressed")
     try:
-        with _open_binary(path, compression, spec.max_bytes) as stream:
+        with _open_binary(path, named, spec.max_bytes) as stream:
             encoding = _encoding(stream, spec.encoding, path)
             if fmt == "csv":
                 yield from _read_csv(stream, str(path), encoding)
@@ -248,8 +239,14 @@ def _open_raw(path: Path | str):
     return Path(path).open("rb")
 
 
-def _open_binary(path: Path | str, compression: str | None, cap: int):
+def _open_binary(path: Path | str, named: str | None, cap: int):
+    """The file's decompressed bytes; the compression is the one its first bytes say (`named`: its name's)."""
     handle = _open_raw(path)
+    compression = sniff_compression(handle.read(8))
+    handle.seek(0)
+    if compression != named:
+        log.warning("%s: its name says %s but its bytes say %s; read as %s", path, named or "uncompressed",
+                    compression or "uncompressed", compression or "uncompressed")
     if compression == "gzip":
         raw = gzip.GzipFile(fileobj=handle, mode="rb")
     elif compression == "zstd":

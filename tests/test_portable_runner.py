@@ -1,7 +1,6 @@
 """The scoring job through Beam's Job API (the one Flink's and Spark's job servers speak),
 against Beam's own local job service on localhost."""
 
-import socket
 import subprocess
 import sys
 import time
@@ -9,6 +8,7 @@ import time
 import pytest
 from pandas.testing import assert_frame_equal
 
+from pipelines.jobserver import free_port, listening
 from pipelines.score import ScoreJob, score_range
 from sentiment.query import run_query
 from sentiment.warehouse import Warehouse
@@ -17,24 +17,17 @@ from tests.factories import make_lake
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def job_endpoint():
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "apache_beam.runners.portability.local_job_service_main", "--port", str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                break
+        if listening(port):
+            break
         time.sleep(0.2)
     else:
         process.kill()
