@@ -8,21 +8,7 @@ from pathlib import Path
 from prefect import flow
 
 from flows.tasks import ingest_task
-from ingestion.config import load_sources, source_from_preset
-from ingestion.sources import SourceSpec, demo_sources
-
-
-def select_sources(config: Path | None, data_dir: Path | None, names: list[str] | None) -> list[SourceSpec]:
-    """The sources of a sources file (or the demo's, from the datasets directory), optionally by name."""
-    specs = load_sources(Path(config)) if config else demo_sources(Path(data_dir)) if data_dir else []
-    if not specs:
-        raise ValueError("no sources: give a sources file (--config) or an input (--input)")
-    if names:
-        unknown = sorted(set(names) - {s.name for s in specs})
-        if unknown:
-            raise ValueError(f"unknown source(s) {unknown}; configured: {sorted(s.name for s in specs)}")
-        specs = [s for s in specs if s.name in names]
-    return specs
+from ingestion.config import select_sources, source_from_preset
 
 
 @flow(name="ingest")

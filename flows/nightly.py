@@ -9,9 +9,9 @@ from pathlib import Path
 from prefect import flow, get_run_logger
 
 from flows.backfill import backfill_flow
-from flows.ingest import select_sources
 from flows.schedule import catch_up_range, nightly_target
 from flows.tasks import checks_task, general_model_task, ingest_task, register_task
+from ingestion.config import select_sources
 from pipelines.manifest import read_manifest
 from sentiment.settings import Settings
 from sentiment.warehouse import Warehouse

@@ -13,7 +13,7 @@ import tomllib
 from dataclasses import fields
 from pathlib import Path
 
-from ingestion.sources import SourceSpec
+from ingestion.sources import SourceSpec, demo_sources
 
 PRESETS: dict[str, dict] = {
     # id, text, title, published_at, author, url, lang
@@ -70,4 +70,17 @@ def load_sources(path: Path) -> list[SourceSpec]:
         if "://" not in location and not Path(location).is_absolute():
             location = str(Path(path).parent / location)
         specs.append(source_from_preset(name, location, table.pop("preset", "generic"), **table))
+    return specs
+
+
+def select_sources(config: Path | None, data_dir: Path | None, names: list[str] | None) -> list[SourceSpec]:
+    """The sources of a sources file (or the demo's, from the datasets directory), optionally by name."""
+    specs = load_sources(Path(config)) if config else demo_sources(Path(data_dir)) if data_dir else []
+    if not specs:
+        raise ValueError("no sources: give a sources file (--config) or an input (--input)")
+    if names:
+        unknown = sorted(set(names) - {s.name for s in specs})
+        if unknown:
+            raise ValueError(f"unknown source(s) {unknown}; configured: {sorted(s.name for s in specs)}")
+        specs = [s for s in specs if s.name in names]
     return specs

@@ -18,9 +18,12 @@ import logging
 import lzma
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import zstandard
 
@@ -153,19 +156,35 @@ def sniff_compression(head: bytes) -> str | None:
 
 
 def read_file(path: Path | str, spec: SourceSpec) -> Iterator[RawRecord]:
-    fmt, named = file_format(Path(str(path).split("://")[-1]), spec.format)
+    fmt, _ = file_format(Path(str(path).split("://")[-1]), spec.format)
     if fmt == "parquet":
         yield from _read_parquet(path)
         return
+    with open_input(path, spec) as (shape, stream, encoding):
+        yield from read_stream(shape, stream, str(path), encoding)
+
+
+def read_stream(shape: str, stream, name: str, encoding: str) -> Iterator[RawRecord]:
+    """The records of an opened input (see `open_input`)."""
+    reader = {"csv": _read_csv, "json-array": _read_json_array, "jsonl": _read_jsonl}[shape]
+    return reader(stream, name, encoding)
+
+
+@contextmanager
+def open_input(path: Path | str, spec: SourceSpec):
+    """(shape, decompressed byte stream, text encoding) of a JSONL or CSV input; the shape is csv,
+    jsonl or json-array (a .json/.jsonl file holding one array). A read error while the input is
+    open, here or in the caller, becomes InputError."""
+    fmt, named = file_format(Path(str(path).split("://")[-1]), spec.format)
     try:
         with _open_binary(path, named, spec.max_bytes) as stream:
             encoding = _encoding(stream, spec.encoding, path)
             if fmt == "csv":
-                yield from _read_csv(stream, str(path), encoding)
+                yield "csv", stream, encoding
             elif stream.peek(SNIFF_BYTES)[:SNIFF_BYTES].lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"[":
-                yield from _read_json_array(stream, str(path), encoding)
+                yield "json-array", stream, encoding
             else:
-                yield from _read_jsonl(stream, str(path), encoding)
+                yield "jsonl", stream, encoding
     except (EOFError, OSError, zstandard.ZstdError, lzma.LZMAError) as err:
         raise InputError(f"{path}: {type(err).__name__}: {err}. The file looks truncated or corrupt: "
                          "the records before this point were ingested; re-export or re-download it") from err
@@ -260,14 +279,18 @@ def _open_binary(path: Path | str, named: str | None, cap: int):
     return io.BufferedReader(_CappedReader(raw, cap, path), buffer_size=1 << 20)
 
 
-def _read_parquet(path: Path | str) -> Iterator[RawRecord]:
-    number = 0
+def parquet_batches(path: Path | str, rows: int = 8192) -> Iterator[pa.RecordBatch]:
     source = path
     if is_remote(path):
         import fsspec
 
         source = fsspec.open(str(path), "rb").open()
-    for batch in pq.ParquetFile(source).iter_batches(batch_size=8192):
+    yield from pq.ParquetFile(source).iter_batches(batch_size=rows)
+
+
+def _read_parquet(path: Path | str) -> Iterator[RawRecord]:
+    number = 0
+    for batch in parquet_batches(path):
         for fields in batch.to_pylist():
             yield RawRecord(number, fields, input=str(path))
             number += 1
@@ -302,36 +325,38 @@ def _encoding(stream, declared: str, path) -> str:
     return found
 
 
-def _is_utf8(encoding: str) -> bool:
+@lru_cache(maxsize=64)
+def is_utf8(encoding: str) -> bool:
     return codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
 
 
 def _read_jsonl(stream, name: str, encoding: str = "utf-8") -> Iterator[RawRecord]:
-    strict = _is_utf8(encoding)  # invalid UTF-8 is quarantined; other encodings replace, counted
     for number, line in enumerate(stream):
-        replaced = 0
-        try:
-            if strict:
-                text = line.decode("utf-8-sig" if number == 0 else "utf-8")
-            else:
-                before = _replacements()
-                text = line.decode(encoding, errors="sentiment-count")
-                replaced = _replacements() - before
-        except UnicodeDecodeError as err:
-            yield RawRecord(number, None, f"invalid UTF-8: {err.reason}", repr(line[:2000]), name)
-            continue
-        if not text.strip():
-            yield RawRecord(number, None, "blank line", text, name, replaced)
-            continue
-        try:
-            fields = json.loads(text)
-        except json.JSONDecodeError as err:
-            yield RawRecord(number, None, f"malformed JSON: {err.msg}", text[:2000], name, replaced)
-            continue
-        if not isinstance(fields, dict):
-            yield RawRecord(number, None, "JSON line is not an object", text[:2000], name, replaced)
-            continue
-        yield RawRecord(number, fields, input=name, replaced=replaced)
+        yield jsonl_record(line, number, name, encoding)
+
+
+def jsonl_record(line: bytes, number: int, name: str, encoding: str = "utf-8") -> RawRecord:
+    """One JSONL line (record `number` of file `name`) as a record, or the reason it is not one.
+    Invalid UTF-8 is quarantined; other encodings replace what they cannot decode, counted."""
+    replaced = 0
+    try:
+        if is_utf8(encoding):
+            text = line.decode("utf-8-sig" if number == 0 else "utf-8")
+        else:
+            before = _replacements()
+            text = line.decode(encoding, errors="sentiment-count")
+            replaced = _replacements() - before
+    except UnicodeDecodeError as err:
+        return RawRecord(number, None, f"invalid UTF-8: {err.reason}", repr(line[:2000]), name)
+    if not text.strip():
+        return RawRecord(number, None, "blank line", text, name, replaced)
+    try:
+        fields = json.loads(text)
+    except json.JSONDecodeError as err:
+        return RawRecord(number, None, f"malformed JSON: {err.msg}", text[:2000], name, replaced)
+    if not isinstance(fields, dict):
+        return RawRecord(number, None, "JSON line is not an object", text[:2000], name, replaced)
+    return RawRecord(number, fields, input=name, replaced=replaced)
 
 
 _JSON_WHITESPACE = " \t\r\n"
@@ -342,7 +367,7 @@ def _read_json_array(stream, name: str, encoding: str = "utf-8") -> Iterator[Raw
     """The records of one JSON array of objects, decoded element by element as the file streams
     (memory: one chunk plus one element). Invalid bytes are replaced (counted); after malformed
     JSON the rest of the file cannot be split into records and is quarantined as one."""
-    decoder = codecs.getincrementaldecoder("utf-8-sig" if _is_utf8(encoding) else encoding)("sentiment-count")
+    decoder = codecs.getincrementaldecoder("utf-8-sig" if is_utf8(encoding) else encoding)("sentiment-count")
     json_decoder = json.JSONDecoder()
     buffer, pos, done, number, replaced = "", 0, False, 0, 0
     state = "start"  # start: before "["; value: an element or "]"; next: "," or "]"
@@ -405,7 +430,7 @@ def _read_json_array(stream, name: str, encoding: str = "utf-8") -> Iterator[Raw
 
 
 def _read_csv(stream, name: str, encoding: str = "utf-8") -> Iterator[RawRecord]:
-    codec = "utf-8-sig" if _is_utf8(encoding) else encoding
+    codec = "utf-8-sig" if is_utf8(encoding) else encoding
     text = io.TextIOWrapper(stream, encoding=codec, errors="sentiment-count", newline="")
     counted = _replacements()
     reader = csv.reader(text)

@@ -39,11 +39,11 @@ class Format(StrEnum):
     parquet = "parquet"
 
 
-def _settings(home: Path | None = None, data_dir: Path | None = None):
+def _settings(home: Path | None = None, data_dir: Path | None = None, beam: bool = True):
     from sentiment.logs import configure_logging
     from sentiment.settings import Settings
 
-    configure_logging()
+    configure_logging(beam=beam)
     settings = Settings.from_env()
     return Settings(
         home=(home or settings.home).resolve(),
@@ -121,12 +121,11 @@ def ingest(
 ):
     """Ingest dumps into raw/: clean, deduplicate, quarantine bad records (read = written + duplicates +
     quarantined). With no --config or --input, the demo's two corpora from the datasets directory."""
-    from flows.ingest import select_sources
-    from ingestion.config import source_from_preset
+    from ingestion.config import select_sources, source_from_preset
     from ingestion.ingest import ingest_source
     from sentiment.warehouse import Warehouse
 
-    settings = _settings(home, data_dir)
+    settings = _settings(home, data_dir, beam=False)
     try:
         if input:
             if not source or len(source) != 1:

@@ -75,8 +75,9 @@ class Warehouse:
         os.replace(tmp, pointer)
 
 
-def write_partition(table: pa.Table, directory: Path) -> Path:
-    """Replace the partition `directory` with one file holding `table`, atomically.
+def write_partition(table: pa.Table, directory: Path, **parquet) -> Path:
+    """Replace the partition `directory` with one file holding `table`, atomically (`parquet`:
+    options for pyarrow.parquet.write_table).
 
     The new partition is written beside the old one, then swapped in with renames,
     so a reader sees either the old or the new partition, never half of one, and a
@@ -85,7 +86,7 @@ def write_partition(table: pa.Table, directory: Path) -> Path:
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = directory.parent / f".staging-{directory.name}-{uuid.uuid4().hex}"
     staging.mkdir()
-    pq.write_table(table, staging / PART_FILE, compression="zstd")
+    pq.write_table(table, staging / PART_FILE, **{"compression": "zstd", **parquet})
     retired = None
     if directory.exists():
         retired = directory.parent / f".retired-{directory.name}-{uuid.uuid4().hex}"

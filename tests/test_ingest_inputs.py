@@ -57,12 +57,13 @@ def test_decompression_bomb_is_capped(tmp_path):
     assert reason.startswith("unreadable rest of file") and "size cap" in reason
 
 
-def test_small_chunks_give_the_same_partitions_as_one_pass(tmp_path):
+def test_small_blocks_and_workers_give_the_same_partitions_as_one_pass(tmp_path, monkeypatch):
     path = tmp_path / "d.jsonl"
     path.write_bytes(_lines(40) + _lines(5))  # 5 repeats of earlier ids
     one, many = Warehouse(tmp_path / "one"), Warehouse(tmp_path / "many")
     a = ingest_source(SourceSpec(name="s", path=path), one)
-    b = ingest_source(SourceSpec(name="s", path=path), many, chunk_records=7)
+    monkeypatch.setattr("ingestion.inputs.BLOCK_BYTES", 300)  # a few lines a block
+    b = ingest_source(SourceSpec(name="s", path=path), many, workers=2)
     assert (a.written, a.duplicates) == (b.written, b.duplicates) == (40, 5)
     assert sorted(_stored(one)) == sorted(_stored(many))
 
@@ -146,7 +147,7 @@ def test_the_same_text_twice_in_a_source_day_is_one_document(tmp_path):
     wh = Warehouse(tmp_path / "wh")
     summary = ingest_source(SourceSpec(name="s", path=path), wh)
     assert (summary.written, summary.duplicates) == (2, 1)
-    again = ingest_source(SourceSpec(name="s", path=path), wh, chunk_records=1)
+    again = ingest_source(SourceSpec(name="s", path=path), wh)
     assert (again.written, again.duplicates) == (0, 3)
     assert sorted(_stored(wh)) == ["s:1", "s:3"]
 

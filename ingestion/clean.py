@@ -1,0 +1,210 @@
+"""Raw input to clean rows: a block of JSONL or a Parquet batch through the batch path, the rest
+record by record; quarantined records keep their reason.
+
+Every function here returns a `Cleaned` for one piece of one input file; the ingest loop
+(and the Beam job) stage its rows by day and merge them into partitions.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pj
+
+from ingestion.columnar import clean_columns, eligible
+from ingestion.records import (
+    RecordError,
+    clean_text,
+    content_hash,
+    html_to_text,
+    make_doc_id,
+    optional_str,
+    parse_timestamp,
+    repair_text,
+    storable,
+)
+from ingestion.schema import STAGE_SCHEMA, order_key
+from ingestion.sources import RawRecord, SourceSpec, jsonl_record
+
+MIN_SPLIT_LINES = 64  # a rejected block is halved down to this many lines, then read record by record
+
+
+@dataclass
+class Window:
+    start: date | None = None
+    end: date | None = None
+
+    def mask(self, published: pa.Array) -> pa.Array | None:
+        """True for timestamps inside the window; None when there is no window."""
+        if self.start is None and self.end is None:
+            return None
+        days = published.cast(pa.date32())
+        inside = pa.repeat(pa.scalar(True), len(published))
+        if self.start:
+            inside = pc.and_(inside, pc.greater_equal(days, pa.scalar(self.start, pa.date32())))
+        if self.end:
+            inside = pc.and_(inside, pc.less_equal(days, pa.scalar(self.end, pa.date32())))
+        return inside
+
+    def holds(self, when: date) -> bool:
+        return not ((self.start and when < self.start) or (self.end and when > self.end))
+
+
+@dataclass
+class Cleaned:
+    rows: pa.Table  # STAGE_SCHEMA
+    quarantined: list[dict] = field(default_factory=list)  # QUARANTINE_SCHEMA rows
+    read: int = 0
+    out_of_range: int = 0
+    chars_replaced: int = 0
+
+    @staticmethod
+    def combine(parts: list[Cleaned]) -> Cleaned:
+        if not parts:
+            return Cleaned(STAGE_SCHEMA.empty_table())
+        return Cleaned(pa.concat_tables([p.rows for p in parts]),
+                       [row for p in parts for row in p.quarantined], sum(p.read for p in parts),
+                       sum(p.out_of_range for p in parts), sum(p.chars_replaced for p in parts))
+
+
+def clean_records(records: Iterable[RawRecord], spec: SourceSpec, now: datetime, window: Window,
+                  file_index: int) -> Cleaned:
+    """The per-record path: each record through `to_row`, or to the quarantine with the reason."""
+    rows, quarantined, read, out_of_range, replaced = [], [], 0, 0, 0
+    for record in records:
+        read += 1
+        try:
+            row, fixed = to_row(record, spec, now)
+        except RecordError as err:
+            quarantined.append(quarantine_row(spec, record, str(err), now))
+            replaced += record.replaced
+            continue
+        replaced += fixed
+        if not window.holds(row["published_at"].date()):
+            out_of_range += 1
+            continue
+        row["_order"] = order_key(file_index, record.number)
+        rows.append(row)
+    return Cleaned(pa.Table.from_pylist(rows, schema=STAGE_SCHEMA), quarantined, read, out_of_range, replaced)
+
+
+def clean_table(table: pa.Table, first: int, records, spec: SourceSpec, now: datetime, window: Window,
+                file_index: int) -> Cleaned:
+    """Rows of a parsed table through the batch path; `records(positions)` gives the RawRecords of
+    the rows it leaves to the per-record path."""
+    columns = clean_columns(table, spec, now)
+    fast = columns.rows
+    orders = pa.array(order_key(file_index, first) + columns.accepted, pa.int64())
+    fast = fast.append_column("_order", orders)
+    out_of_range = 0
+    inside = window.mask(fast.column("published_at"))
+    if inside is not None:
+        out_of_range = len(fast) - pc.sum(inside).as_py() if len(fast) else 0
+        fast = fast.filter(inside)
+    slow = clean_records(records(columns.deferred), spec, now, window, file_index) if len(columns.deferred) \
+        else Cleaned(STAGE_SCHEMA.empty_table())
+    return Cleaned(pa.concat_tables([fast.cast(STAGE_SCHEMA), slow.rows]), slow.quarantined,
+                   table.num_rows, out_of_range + slow.out_of_range, slow.chars_replaced)
+
+
+def clean_jsonl_block(data: bytes, first: int, name: str, spec: SourceSpec, now: datetime, window: Window,
+                      file_index: int) -> Cleaned:
+    """The records of `data` (whole UTF-8 JSONL lines, the first being line `first` of the file)."""
+    lines = data.count(b"\n") + (0 if not data or data.endswith(b"\n") else 1)
+    table = _parse_jsonl(data, lines)
+    if table is not None and eligible(table, spec):
+        def records(positions):
+            split = data.split(b"\n")
+            return (jsonl_record(split[i], first + i, name) for i in positions.tolist())
+
+        return clean_table(table, first, records, spec, now, window, file_index)
+    if lines <= MIN_SPLIT_LINES:
+        split = data.split(b"\n")[:lines]
+        return clean_records((jsonl_record(line, first + i, name) for i, line in enumerate(split)),
+                             spec, now, window, file_index)
+    middle = data.find(b"\n", len(data) // 2)
+    if middle < 0 or middle + 1 >= len(data):
+        middle = data.find(b"\n")
+    head = data[:middle + 1]
+    return Cleaned.combine([
+        clean_jsonl_block(head, first, name, spec, now, window, file_index),
+        clean_jsonl_block(data[middle + 1:], first + head.count(b"\n"), name, spec, now, window, file_index),
+    ])
+
+
+def _parse_jsonl(data: bytes, lines: int) -> pa.Table | None:
+    """The block as a table when pyarrow reads every line as one valid-UTF-8 object; else None."""
+    try:
+        table = pj.read_json(io.BytesIO(data), read_options=pj.ReadOptions(block_size=max(1 << 20, len(data) // 4)))
+        table.validate(full=True)  # pyarrow does not check UTF-8 while parsing
+    except (pa.ArrowInvalid, UnicodeDecodeError):  # malformed JSON, a lone surrogate, mixed types
+        return None
+    return table if table.num_rows == lines else None  # pyarrow skips blank lines; we quarantine them
+
+
+def to_row(record: RawRecord, spec: SourceSpec, now: datetime) -> tuple[dict, int]:
+    """A RAW_SCHEMA row from one record and the characters its repair replaced, or RecordError with
+    the reason. The language is left empty (identified for the new rows at the merge) unless the
+    record carries one or identification is off."""
+    if record.fields is None:
+        raise RecordError(record.error or "unreadable record")
+    fields = record.fields
+    body = fields.get(spec.text_field)
+    for fallback in spec.text_fallbacks:
+        if body is None or (isinstance(body, str) and not body.strip()):
+            body = fields.get(fallback)
+    title = optional_str(fields.get(spec.title_field)) if spec.title_field else None
+    if spec.html:
+        body = html_to_text(body) if isinstance(body, str) else body
+        title = html_to_text(title) if title else title
+    if spec.combine_title and title:
+        body = f"{title}. {body}" if isinstance(body, str) and body.strip() else title
+    replaced = 0
+    if isinstance(body, str):
+        body, replaced = repair_text(body)
+    text = clean_text(body)
+    title, fixed = repair_text(clean_text(title)) if title else (None, 0)
+    author, fixed_author = _repaired(fields.get(spec.author_field) if spec.author_field else None)
+    url, fixed_url = _repaired(fields.get(spec.url_field) if spec.url_field else None)
+    digest = content_hash(text)
+    native_id = fields.get(spec.id_field) if spec.id_field else None
+    if isinstance(native_id, str):
+        native_id = storable(native_id, f"id field {spec.id_field!r}")
+    lang = storable(fields.get(spec.lang_field), f"language field {spec.lang_field!r}") if spec.lang_field else None
+    row = {
+        "doc_id": make_doc_id(spec.name, native_id, digest),
+        "source": spec.name,
+        "published_at": parse_timestamp(fields.get(spec.time_field), spec.timezone),
+        "text": text,
+        "title": title,
+        "author": author,
+        "url": url,
+        "lang": lang if lang or spec.detect_lang else spec.default_lang,
+        "content_hash": digest,
+        "ingested_at": now,
+    }
+    return row, replaced + fixed + fixed_author + fixed_url + record.replaced
+
+
+def _repaired(value: object) -> tuple[str | None, int]:
+    text = optional_str(value)
+    return repair_text(text) if text is not None else (None, 0)
+
+
+def quarantine_row(spec: SourceSpec, record: RawRecord, reason: str, now: datetime) -> dict:
+    raw = record.raw if record.fields is None else json.dumps(record.fields, default=str)
+    return {  # the quarantine keeps everything, so what UTF-8 cannot hold is replaced, not refused
+        "source": spec.name,
+        "input": repair_text(record.input)[0],
+        "record": record.number,
+        "reason": repair_text(reason)[0],
+        "raw": repair_text(raw)[0] if raw is not None else None,
+        "quarantined_at": now,
+    }
+
