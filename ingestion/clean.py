@@ -208,3 +208,11 @@ def quarantine_row(spec: SourceSpec, record: RawRecord, reason: str, now: dateti
         "quarantined_at": now,
     }
 
+
+UNREADABLE = "unreadable rest of file: "
+
+
+def unreadable_rest(spec: SourceSpec, location: str, err: Exception, now: datetime) -> dict:
+    """The quarantine row standing for the part of a file that could not be read."""
+    rest = RawRecord(-1, None, str(err), raw=None, input=str(location))
+    return quarantine_row(spec, rest, f"{UNREADABLE}{err}", now)

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import pyarrow as pa
 from tqdm.auto import tqdm
 
-from ingestion.clean import Window, quarantine_row
+from ingestion.clean import Window, unreadable_rest
 from ingestion.inputs import input_tasks
-from ingestion.merge import DayStage
+from ingestion.merge import DayStage, write_quarantine
 from ingestion.parallel import Piece, pool_for
-from ingestion.schema import QUARANTINE_SCHEMA
-from ingestion.sources import InputError, RawRecord, SourceSpec, input_files
-from sentiment.warehouse import Warehouse, write_file_atomic
+from ingestion.sources import InputError, SourceSpec, input_files
+from sentiment.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +55,12 @@ def ingest_source(
     now = now or datetime.now(UTC)
     summary = IngestSummary(spec.name)
     window = Window(start, end)
-    locations = _locations(spec)
+    inputs = locations(spec)
     stage = DayStage(warehouse.root / "state" / "staging")
     bar = tqdm(desc=f"ingest {spec.name}", unit=" records", disable=not progress, mininterval=1.0)
-    with pool_for(locations, workers) as pool:
+    with pool_for(inputs, workers) as pool:
         try:
-            for file_index, location in enumerate(locations):
+            for file_index, location in enumerate(inputs):
                 quarantined: list[dict] = []
                 tasks = input_tasks(location, spec, file_index, warehouse.root / "state" / "feeds")
                 try:
@@ -77,10 +74,9 @@ def ingest_source(
                     log.error("%s", err)
                     summary.errors.append({"input": str(location), "error": str(err)})
                     summary.read += 1
-                    rest = RawRecord(-1, None, str(err), raw=None, input=str(location))
-                    quarantined.append(quarantine_row(spec, rest, f"unreadable rest of file: {err}", now))
+                    quarantined.append(unreadable_rest(spec, str(location), err, now))
                 summary.quarantined += len(quarantined)
-                _write_quarantine(warehouse, spec.name, str(location), quarantined)
+                write_quarantine(warehouse, spec.name, str(location), quarantined)
             for written, duplicates in pool.merge(warehouse, spec, stage):
                 summary.written += written
                 summary.duplicates += duplicates
@@ -102,7 +98,7 @@ def ingest_source(
     return summary
 
 
-def _locations(spec: SourceSpec) -> list[Path | str]:
+def locations(spec: SourceSpec) -> list[Path | str]:
     """The inputs of the source: its dump files, or its one feed."""
     return [spec.path] if spec.format == "feed" else input_files(spec)
 
@@ -111,13 +107,3 @@ def _count(summary: IngestSummary, piece: Piece) -> None:
     summary.read += piece.read
     summary.out_of_range += piece.out_of_range
     summary.chars_replaced += piece.chars_replaced
-
-
-def _write_quarantine(warehouse: Warehouse, source: str, input_path: str, rows: list[dict]) -> None:
-    """One file per input, replaced on every run, so re-runs never repeat quarantine rows."""
-    key = hashlib.sha1(str(Path(input_path).resolve()).encode()).hexdigest()[:12]
-    path = warehouse.quarantine / f"source={source}" / f"input-{key}.parquet"
-    if not rows:
-        path.unlink(missing_ok=True)
-        return
-    write_file_atomic(pa.Table.from_pylist(rows, schema=QUARANTINE_SCHEMA), path)

@@ -5,6 +5,7 @@ rewritten atomically.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import tempfile
 from collections import defaultdict
@@ -16,25 +17,40 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ingestion.language import detect_languages
-from ingestion.schema import RAW_PARQUET, RAW_SCHEMA, STAGE_SCHEMA
+from ingestion.schema import QUARANTINE_SCHEMA, RAW_PARQUET, RAW_SCHEMA, STAGE_SCHEMA
 from ingestion.sources import SourceSpec
-from sentiment.warehouse import PART_FILE, Warehouse, write_partition
+from sentiment.warehouse import PART_FILE, Warehouse, write_file_atomic, write_partition
+
+
+def _day_runs(rows: pa.Table) -> tuple[pa.Array, list[tuple[str, int, int]]]:
+    """The order that sorts `rows` by UTC day, and each day's (day, start, length) in that order."""
+    days = rows.column("published_at").cast(pa.date32()).combine_chunks()
+    order = pc.sort_indices(days)
+    runs = pc.run_end_encode(days.take(order))
+    out, start = [], 0
+    for day, end in zip(runs.values.to_pylist(), runs.run_ends.to_pylist(), strict=True):
+        out.append((day.isoformat(), start, end - start))
+        start = end
+    return order, out
+
+
+def by_day(rows: pa.Table) -> dict[str, pa.Table]:
+    """The rows of each UTC day, each in its own buffers (a slice would carry the whole table's
+    buffers to another process)."""
+    if rows.num_rows == 0:
+        return {}
+    order, runs = _day_runs(rows)
+    return {day: rows.take(order[start:start + length]) for day, start, length in runs}
 
 
 def stage_piece(rows: pa.Table, path: Path) -> dict[str, tuple[int, int]]:
     """Write `rows` sorted by day to the Arrow file `path`; return each day's (offset, length) in it."""
     if rows.num_rows == 0:
         return {}
-    days = rows.column("published_at").cast(pa.date32()).combine_chunks()
-    order = pc.sort_indices(days)
-    runs = pc.run_end_encode(days.take(order))
+    order, runs = _day_runs(rows)
     with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, STAGE_SCHEMA) as writer:
         writer.write_table(rows.take(order).cast(STAGE_SCHEMA))
-    ranges, start = {}, 0
-    for day, end in zip(runs.values.to_pylist(), runs.run_ends.to_pylist(), strict=True):
-        ranges[day.isoformat()] = (start, end - start)
-        start = end
-    return ranges
+    return {day: (start, length) for day, start, length in runs}
 
 
 class DayStage:
@@ -158,3 +174,15 @@ def with_languages(rows: pa.Table, spec: SourceSpec, cache: LanguageCache) -> pa
         lang = pc.replace_with_mask(lang, missing, found)
     lang = pc.fill_null(lang, spec.default_lang)
     return rows.set_column(rows.schema.get_field_index("lang"), "lang", lang)
+
+
+def write_quarantine(warehouse: Warehouse, source: str, input_path: str, rows: list[dict]) -> None:
+    """One file per input, replaced on every run (re-runs never repeat quarantine rows), its rows in
+    record order with the unread rest of the file, if any, last."""
+    key = hashlib.sha1(str(Path(input_path).resolve()).encode()).hexdigest()[:12]
+    path = warehouse.quarantine / f"source={source}" / f"input-{key}.parquet"
+    if not rows:
+        path.unlink(missing_ok=True)
+        return
+    rows = sorted(rows, key=lambda row: (row["record"] < 0, row["record"]))
+    write_file_atomic(pa.Table.from_pylist(rows, schema=QUARANTINE_SCHEMA), path)
