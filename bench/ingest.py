@@ -1,13 +1,16 @@
 """Ingestion throughput: `sentiment ingest` end to end against pyarrow's JSON reader, same file, same run.
 
-    python -m bench.ingest [--docs 1000000] [--json]
+    python -m bench.ingest [--docs 1000000] [--beam] [--json]
 
 Writes a JSONL dump of N documents (texts sampled from the datasets directory: tweets,
 headlines and long reviews; ids, ISO timestamps with offsets, no `lang`, so language
 identification runs), then measures, each as a separate process:
   ingest   `sentiment ingest --input dump.jsonl` (parse, clean, language ID, dedup, write partitions)
+  beam     the same with --beam (the Beam job on the local runner), with --beam only
   pyarrow  pyarrow.json.read_json on the same file (parse only, multithreaded C++)
-and prints docs/s, MB/s, peak RSS and the ratio ingest/pyarrow.
+and prints docs/s, MB/s, peak RSS (process and workers together) and the ratio ingest/pyarrow.
+Also, in this process: language identification of 20,000 of the dump's texts one at a time
+(py3langid) and batched (ingestion.language), with their agreement.
 """
 
 from __future__ import annotations
@@ -17,9 +20,11 @@ import json
 import random
 import sys
 import tempfile
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from bench.measure import report, run_measured
@@ -46,6 +51,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docs", type=int, default=1_000_000)
     parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--beam", action="store_true", help="also time `sentiment ingest --beam`")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     data_dir = args.data_dir or Settings.from_env().data_dir
@@ -56,6 +62,13 @@ def main(argv: list[str] | None = None) -> dict:
                                       "print(j.read_json(sys.argv[1]).num_rows)", str(dump)])
         ingest_s, ingest_rss, out = run_measured([sys.executable, "-m", "sentiment.cli", "ingest", "--input", str(dump),
                                           "--source", "bench", "--home", str(Path(tmp) / "wh"), "--json"])
+        beam = None
+        if args.beam:
+            beam = run_measured([sys.executable, "-m", "sentiment.cli", "ingest", "--input", str(dump), "--beam",
+                                 "--source", "bench", "--home", str(Path(tmp) / "wh-beam"), "--json"])
+        texts = pq.read_table(Path(tmp) / "wh" / "raw", columns=["text"]).column("text")
+        distinct = len(pc.unique(texts))
+        languages = language_speeds(texts.to_pylist()[:20_000])
     totals = json.loads(out.strip().splitlines()[-1])
     mb = size / 2**20
     result = {
@@ -71,8 +84,33 @@ def main(argv: list[str] | None = None) -> dict:
         "written": totals["written"],
         "duplicates": totals["duplicates"],
         "quarantined": totals["quarantined"],
+        "distinct_texts_written": distinct,  # language identification runs once per distinct text
+        **languages,
     }
+    if beam:
+        beam_s, beam_rss, beam_out = beam
+        beam_totals = json.loads(beam_out.strip().splitlines()[-1])
+        result.update({"beam_docs_per_s": round(args.docs / beam_s, 1), "beam_peak_rss_mb": round(beam_rss, 1),
+                       "beam_ratio_vs_pyarrow": round(arrow_s / beam_s, 3),
+                       "beam_same_counts": all(beam_totals[k] == totals[k] for k in ("written", "duplicates",
+                                                                                      "quarantined"))})
     return report("ingest", result, args.json)
+
+
+def language_speeds(texts: list[str]) -> dict:
+    """py3langid one text at a time against the batched identifier, on the same texts."""
+    from ingestion.language import detect_language, detect_languages
+
+    detect_languages(texts[:10])  # the model loaded, for both
+    started = time.perf_counter()
+    one = [detect_language(t) for t in texts]
+    one_s = time.perf_counter() - started
+    started = time.perf_counter()
+    batched = detect_languages(texts)
+    batched_s = time.perf_counter() - started
+    return {"langid_texts": len(texts), "langid_one_by_one_per_s": round(len(texts) / one_s, 1),
+            "langid_batched_per_s": round(len(texts) / batched_s, 1),
+            "langid_agreement": round(sum(a == b for a, b in zip(one, batched, strict=True)) / len(texts), 5)}
 
 
 if __name__ == "__main__":

@@ -22,12 +22,15 @@ def ingest_flow(
     format: str = "auto",
     start: date | None = None,
     end: date | None = None,
+    beam: bool = False,
+    profile: Path | None = None,
 ) -> list[dict]:
-    """The same choices as `sentiment ingest`: a sources file, one --input, or the demo's corpora."""
+    """The same choices as `sentiment ingest`: a sources file, one --input, or the demo's corpora;
+    `beam` runs each source as a Beam job (on the `profile`'s runner when given)."""
     if input:
         if not sources or len(sources) != 1:
             raise ValueError("an input needs exactly one source name")
         specs = [source_from_preset(sources[0], input, preset, format=format)]
     else:
         specs = select_sources(config, data_dir, sources)
-    return [ingest_task(spec, home, start, end).as_dict() for spec in specs]
+    return [ingest_task(spec, home, start, end, beam, profile).as_dict() for spec in specs]

@@ -23,7 +23,13 @@ from sentiment_model.train import TrainConfig, train
 
 
 @task(retries=2, retry_delay_seconds=[2, 10], task_run_name="ingest-{spec.name}")
-def ingest_task(spec: SourceSpec, home: Path, start: date | None = None, end: date | None = None) -> IngestSummary:
+def ingest_task(spec: SourceSpec, home: Path, start: date | None = None, end: date | None = None,
+                beam: bool = False, profile: Path | None = None) -> IngestSummary:
+    """The local ingestion, or (`beam`) the same as a Beam job on the profile's runner."""
+    if beam or profile:
+        from pipelines.ingest import ingest_with_beam
+
+        return ingest_with_beam(spec, Warehouse(home), start=start, end=end, profile=profile)
     return ingest_source(spec, Warehouse(home), start=start, end=end)
 
 

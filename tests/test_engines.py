@@ -152,3 +152,25 @@ def test_a_backfill_on_flink_starts_the_job_server_once(prefect_harness, tiny_mo
     assert result.done == ["2015-02-17", "2015-02-18", "2015-02-19"] and not result.failed
     assert len(set(logs.glob("flink-job-server-*.log")) - before) == 1  # one job server for three jobs
     assert result.documents == run_query(warehouse, "SELECT count(*) AS n FROM scored")["n"][0]
+
+
+@pytest.mark.parametrize("profile", ["flink-local", "spark-local"])
+def test_ingestion_on_an_engine_stores_what_the_local_path_does(profile, tmp_path):
+    """The Beam ingestion job on Flink / Spark, every bad-input case in its inputs: same counts,
+    same rows, same quarantine as `sentiment ingest` without Beam."""
+    from datetime import UTC, datetime
+
+    from ingestion.config import source_from_preset
+    from ingestion.ingest import ingest_source
+    from pipelines.ingest import ingest_with_beam
+    from sentiment.warehouse import Warehouse
+    from tests.test_ingest_beam import _dumps, _state
+
+    _require(profile.split("-")[0])
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    spec = source_from_preset("s", _dumps(tmp_path / "dumps"), "generic")
+    local, engine = Warehouse(tmp_path / "local"), Warehouse(tmp_path / "engine")
+    expected = ingest_source(spec, local, now=now)
+    got = ingest_with_beam(spec, engine, now=now, profile=ROOT / "infra" / "runners" / f"{profile}.yaml")
+    assert got.as_dict() == expected.as_dict()
+    assert _state(engine) == _state(local)
