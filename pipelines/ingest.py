@@ -189,7 +189,7 @@ def ingest_with_beam(spec: SourceSpec, warehouse: Warehouse, now: datetime | Non
         build(pipeline, spec, warehouse, now, Window(start, end))
         result = pipeline.run()
         result.wait_until_finish()
-    summary = _summary(result, spec, warehouse)
+        summary = _summary(result, spec, warehouse)  # metrics come from the job service: before it stops
     log.info("ingested %s with Beam in %.1f s: read %d = written %d + duplicates %d + quarantined %d",
              spec.name, time.perf_counter() - started, summary.read, summary.written, summary.duplicates,
              summary.quarantined)
