@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> dict:
         if args.beam:
             beam = run_measured([sys.executable, "-m", "sentiment.cli", "ingest", "--input", str(dump), "--beam",
                                  "--source", "bench", "--home", str(Path(tmp) / "wh-beam"), "--json"])
-        texts = pq.read_table(Path(tmp) / "wh" / "raw", columns=["text"]).column("text")
+        texts = pq.read_table(Path(tmp) / "wh" / "raw", columns=["text"], partitioning=None).column("text")
         distinct = len(pc.unique(texts))
         languages = language_speeds(texts.to_pylist()[:20_000])
     totals = json.loads(out.strip().splitlines()[-1])
