@@ -43,14 +43,18 @@ def by_day(rows: pa.Table) -> dict[str, pa.Table]:
     return {day: rows.take(order[start:start + length]) for day, start, length in runs}
 
 
-def stage_piece(rows: pa.Table, path: Path) -> dict[str, tuple[int, int]]:
-    """Write `rows` sorted by day to the Arrow file `path`; return each day's (offset, length) in it."""
+def stage_piece(rows: pa.Table, path: Path) -> dict[str, int]:
+    """Write `rows` to the Arrow file `path`, one record batch per day; return each day's batch."""
     if rows.num_rows == 0:
         return {}
     order, runs = _day_runs(rows)
+    (ordered,) = rows.cast(STAGE_SCHEMA).take(order).combine_chunks().to_batches()
+    batches = {}
     with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, STAGE_SCHEMA) as writer:
-        writer.write_table(rows.take(order).cast(STAGE_SCHEMA))
-    return {day: (start, length) for day, start, length in runs}
+        for i, (day, start, length) in enumerate(runs):
+            writer.write_batch(ordered.slice(start, length))  # writes only the slice's bytes
+            batches[day] = i
+    return batches
 
 
 class DayStage:
@@ -60,31 +64,41 @@ class DayStage:
     def __init__(self, parent: Path):
         parent.mkdir(parents=True, exist_ok=True)
         self.directory = Path(tempfile.mkdtemp(prefix="ingest-", dir=parent))
-        self.slices: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
+        self.slices: dict[str, list[tuple[str, int]]] = defaultdict(list)  # day: (piece file, batch)
         self._count = 0
 
     def next_path(self) -> Path:
         self._count += 1
         return self.directory / f"piece-{self._count:06d}.arrow"
 
-    def add(self, path: Path, ranges: dict[str, tuple[int, int]]) -> None:
-        for day, (start, length) in ranges.items():
-            self.slices[day].append((str(path), start, length))
+    def add(self, path: Path, batches: dict[str, int]) -> None:
+        for day, batch in batches.items():
+            self.slices[day].append((str(path), batch))
 
     def days(self) -> list[str]:
         return sorted(self.slices)
 
     def close(self) -> None:
+        forget_pieces()
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def read_day(slices: list[tuple[str, int, int]]) -> pa.Table:
-    """A day's staged rows from the piece files (memory-mapped, so only the day's rows are read)."""
-    parts = []
-    for path, start, length in slices:
-        with pa.memory_map(path) as source:
-            parts.append(pa.ipc.open_file(source).read_all().slice(start, length))
-    return pa.concat_tables(parts) if parts else STAGE_SCHEMA.empty_table()
+_readers: dict[str, pa.ipc.RecordBatchFileReader] = {}  # piece files of this process's current ingest
+
+
+def read_day(slices: list[tuple[str, int]]) -> pa.Table:
+    """A day's staged rows: its record batch in each piece file (only those bytes are read)."""
+    batches = []
+    for path, batch in slices:
+        if path not in _readers:
+            _readers[path] = pa.ipc.open_file(pa.OSFile(path))
+        batches.append(_readers[path].get_batch(batch))
+    return pa.Table.from_batches(batches, STAGE_SCHEMA)
+
+
+def forget_pieces() -> None:
+    """Close the piece files (an ingest is over)."""
+    _readers.clear()
 
 
 class LanguageCache:
@@ -114,13 +128,15 @@ def merge_day(warehouse: Warehouse, spec: SourceSpec, day: str, staged: pa.Table
     writes nothing."""
     directory = warehouse.raw_partition(spec.name, day)
     existing = pq.read_table(directory / PART_FILE) if (directory / PART_FILE).exists() else None
-    staged = staged.sort_by("_order")
-    keep = new_rows(staged, existing, spec.dedup_text)
+    in_order = pc.sort_indices(staged, sort_keys=[("_order", "ascending")])
+    keep = new_rows(staged.select(["doc_id", "content_hash"]).take(in_order), existing, spec.dedup_text)
     if not keep:
         return 0, staged.num_rows
-    new = with_languages(staged.take(keep).drop_columns(["_order"]), spec, cache or LanguageCache())
-    table = new if existing is None else pa.concat_tables([existing.cast(RAW_SCHEMA), new])
-    write_partition(table.sort_by("doc_id"), directory, **RAW_PARQUET)
+    kept = pc.take(in_order, pa.array(keep, pa.int64()))
+    by_id = pc.take(kept, pc.sort_indices(pc.take(staged.column("doc_id"), kept)))  # one take, already sorted
+    new = with_languages(staged.drop_columns(["_order"]).take(by_id), spec, cache or LanguageCache())
+    table = new if existing is None else pa.concat_tables([existing.cast(RAW_SCHEMA), new]).sort_by("doc_id")
+    write_partition(table, directory, **RAW_PARQUET)
     return len(keep), staged.num_rows - len(keep)
 
 

@@ -31,7 +31,7 @@ class Piece:
     """A cleaned piece: its rows staged in `path`, where each day's are, and what was quarantined."""
 
     path: Path
-    days: dict[str, tuple[int, int]]
+    days: dict[str, int]  # the record batch of each day in the piece file
     quarantined: list[dict]
     read: int
     out_of_range: int
@@ -47,7 +47,7 @@ def clean_piece(task: Task, spec: SourceSpec, now: datetime, window: Window, pat
 _cache: LanguageCache | None = None  # per process: a text seen on another day is identified once
 
 
-def merge_one(warehouse: Warehouse, spec: SourceSpec, day: str, slices: list[tuple[str, int, int]]) -> tuple[int, int]:
+def merge_one(warehouse: Warehouse, spec: SourceSpec, day: str, slices: list[tuple[str, int]]) -> tuple[int, int]:
     global _cache
     _cache = _cache or LanguageCache()
     return merge_day(warehouse, spec, day, read_day(slices), _cache)
