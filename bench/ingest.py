@@ -1,6 +1,6 @@
 """Ingestion throughput: `sentiment ingest` end to end against pyarrow's JSON reader, same file, same run.
 
-    python -m bench.ingest [--docs 1000000] [--beam] [--json]
+    python -m bench.ingest [--docs 1000000] [--beam] [--unique-texts] [--json]
 
 Writes a JSONL dump of N documents (texts sampled from the datasets directory: tweets,
 headlines and long reviews; ids, ISO timestamps with offsets, no `lang`, so language
@@ -33,7 +33,9 @@ from sentiment.settings import Settings
 SOURCES = [("airline_tweets/all.parquet", 0.7), ("reddit_worldnews/all.parquet", 0.2), ("imdb/test.parquet", 0.1)]
 
 
-def write_dump(path: Path, data_dir: Path, docs: int, seed: int = 0) -> int:
+def write_dump(path: Path, data_dir: Path, docs: int, seed: int = 0, unique: bool = False) -> int:
+    """The dump: texts drawn from the pools (so some repeat, as retweets and syndicated headlines
+    do), or with `unique` each made distinct by its record number."""
     rng = random.Random(seed)
     pools = [(pq.read_table(data_dir / rel, columns=["text"]).column("text").to_pylist(), share)
              for rel, share in SOURCES]
@@ -42,7 +44,8 @@ def write_dump(path: Path, data_dir: Path, docs: int, seed: int = 0) -> int:
         for i in range(docs):
             texts = pools[0][0] if (r := rng.random()) < 0.7 else pools[1][0] if r < 0.9 else pools[2][0]
             stamp = (start + timedelta(seconds=rng.randrange(90 * 86400))).isoformat()
-            handle.write(json.dumps({"id": i, "text": rng.choice(texts), "published_at": stamp,
+            text = rng.choice(texts)
+            handle.write(json.dumps({"id": i, "text": f"{text} {i}" if unique else text, "published_at": stamp,
                                      "author": f"user{rng.randrange(10000)}"}) + "\n")
     return path.stat().st_size
 
@@ -52,12 +55,14 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--docs", type=int, default=1_000_000)
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--beam", action="store_true", help="also time `sentiment ingest --beam`")
+    parser.add_argument("--unique-texts", action="store_true",
+                        help="every text distinct (no repeats for language identification to reuse)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     data_dir = args.data_dir or Settings.from_env().data_dir
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         dump = Path(tmp) / "dump.jsonl"
-        size = write_dump(dump, data_dir, args.docs)
+        size = write_dump(dump, data_dir, args.docs, unique=args.unique_texts)
         arrow_s, arrow_rss, _ = run_measured([sys.executable, "-c", "import sys, pyarrow.json as j; "
                                       "print(j.read_json(sys.argv[1]).num_rows)", str(dump)])
         ingest_s, ingest_rss, out = run_measured([sys.executable, "-m", "sentiment.cli", "ingest", "--input", str(dump),
@@ -73,6 +78,7 @@ def main(argv: list[str] | None = None) -> dict:
     mb = size / 2**20
     result = {
         "docs": args.docs,
+        "unique_texts": args.unique_texts,
         "mb": round(mb, 1),
         "docs_per_s": round(args.docs / ingest_s, 1),
         "mb_per_s": round(mb / ingest_s, 2),
@@ -94,7 +100,7 @@ def main(argv: list[str] | None = None) -> dict:
                        "beam_ratio_vs_pyarrow": round(arrow_s / beam_s, 3),
                        "beam_same_counts": all(beam_totals[k] == totals[k] for k in ("written", "duplicates",
                                                                                       "quarantined"))})
-    return report("ingest", result, args.json)
+    return report("ingest-unique" if args.unique_texts else "ingest", result, args.json)
 
 
 def language_speeds(texts: list[str]) -> dict:
