@@ -107,7 +107,8 @@ def demo(
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def ingest(
     ctx: typer.Context,
-    config: Path = typer.Option(None, help="A sources file (TOML): each [sources.NAME] with preset, path, fields."),
+    config: Path = typer.Option(None, help="A sources file (TOML): each \\[sources.NAME] table with preset, "
+                                "path, fields."),
     source: list[str] = typer.Option(None, help="Only this source (repeatable); with --input, its name."),
     input: str = typer.Option(None, "--input", help="Ingest one file, directory or glob without a sources file."),
     preset: str = typer.Option("generic", help="With --input: generic, reddit, twitter or news."),
@@ -128,8 +129,10 @@ def ingest(
     """Ingest dumps into raw/: clean, deduplicate, quarantine bad records (read = written + duplicates +
     quarantined). With no --config or --input, the demo's two corpora from the datasets directory.
 
-    JSONL and Parquet are parsed and cleaned a block at a time with pyarrow; a record the batch path
-    cannot vouch for goes record by record, and is stored or quarantined exactly as it would be alone.
+    JSONL and Parquet are parsed and cleaned a block at a time with pyarrow;
+    a record the batch path cannot vouch for goes record by record, and is
+    stored or quarantined exactly as it would be alone. --beam runs the same
+    ingestion as a Beam job, on any runner profile.
     """
     from ingestion.config import select_sources, source_from_preset
     from ingestion.ingest import ingest_source

@@ -187,3 +187,14 @@ def test_ingest_flow_takes_the_cli_choices(prefect_harness, tmp_path):
     path.write_bytes(_lines(4))
     (summary,) = ingest_flow(tmp_path / "wh", input=str(path), sources=["forum"])
     assert summary["written"] == 4 and summary["source"] == "forum"
+
+
+def test_ingest_flow_runs_the_beam_job_when_asked(prefect_harness, tmp_path):
+    from flows.ingest import ingest_flow
+
+    path = tmp_path / "x.jsonl"
+    path.write_bytes(_lines(4) + b"not json\n")
+    (local,) = ingest_flow(tmp_path / "local", input=str(path), sources=["forum"])
+    (beamed,) = ingest_flow(tmp_path / "beam", input=str(path), sources=["forum"], beam=True)
+    assert beamed == local and (beamed["written"], beamed["quarantined"]) == (4, 1)
+    assert sorted(_stored(Warehouse(tmp_path / "beam"))) == sorted(_stored(Warehouse(tmp_path / "local")))
