@@ -50,6 +50,10 @@ def tokenize(text: str, limit: int | None = None) -> list[str]:
 def tokenize_prefix(text: str, limit: int | None = None) -> tuple[list[str], int]:
     """Tokens as in `tokenize`, and how many characters follow the last kept token when cut (else 0)."""
     text = html.unescape(text).replace("\ufe0f", "")
+    # Two checks on the whole text spare two regex calls per word in the texts (most) that have
+    # no elongation and no CJK character anywhere; the tokens are the same either way.
+    elongated = _ELONGATED.search(text.lower()) is not None  # lower: "SoOOo" is elongated too
+    cjk = _CJK.search(text) is not None
     tokens: list[str] = []
     end = 0
     for match in _PATTERN.finditer(text):
@@ -67,9 +71,9 @@ def tokenize_prefix(text: str, limit: int | None = None) -> tuple[list[str], int
             tokens.append(NUMBER_TOKEN)
         elif kind == "emoticon":
             tokens.append(value)
-        elif kind == "word" and _CJK.search(value):
+        elif cjk and kind == "word" and _CJK.search(value):
             tokens.extend(_split_cjk(value.lower()))
-        elif len(value) > 3:
+        elif elongated and len(value) > 3:
             tokens.append(_ELONGATED.sub(r"\1\1\1", value.lower()))
         else:
             tokens.append(value.lower())

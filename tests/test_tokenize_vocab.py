@@ -23,6 +23,13 @@ def test_negation_emoji_cjk_entities():
     assert tokenize("日本語 ok") == ["日", "本", "語", "ok"]
 
 
+def test_elongation_and_cjk_anywhere_in_the_text():
+    # whatever the case of the repeated letters, and wherever the CJK word stands
+    assert tokenize("SoOOo GOOOOD, sooo") == ["sooo", "goood", ",", "sooo"]
+    assert tokenize("ok then 東京タワー!") == ["ok", "then", "東", "京", "タ", "ワ", "ー", "!"]
+    assert tokenize("aaaa!!!!") == ["aaa", "!", "!", "!", "!"]
+
+
 def test_vocab_round_trip(tmp_path):
     docs = [tokenize("good good bad"), tokenize("good meh")]
     vocab = Vocab.build(docs, min_freq=1, max_size=10)
