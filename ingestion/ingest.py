@@ -77,10 +77,15 @@ def ingest_source(
                     quarantined.append(unreadable_rest(spec, str(location), err, now))
                 summary.quarantined += len(quarantined)
                 write_quarantine(warehouse, spec.name, str(location), quarantined)
+            bar.close()
+            days = tqdm(desc=f"merge {spec.name}", unit=" days", total=len(stage.days()), disable=not progress,
+                        mininterval=1.0)
             for written, duplicates in pool.merge(warehouse, spec, stage):
                 summary.written += written
                 summary.duplicates += duplicates
                 summary.partitions_written += int(written > 0)
+                days.update()
+            days.close()
         finally:
             stage.close()
             bar.close()
