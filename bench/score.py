@@ -5,7 +5,8 @@
 Builds a lake of N documents (70% tweets, 20% headlines, 10% long texts, sampled from
 the datasets directory), trains a small model for one epoch (throughput does not depend
 on its accuracy), then measures on the same texts and cores:
-  raw      the model loop alone (the project's Predictor: tokenize, batch, forward)
+  raw      the model loop alone (the project's Predictor: tokenize, batch, forward), with PyTorch and
+           with ONNX Runtime; the job is held to the faster
   e2e      `python -m pipelines.score` as a process: read, tokenize, infer, write scored,
            aggregates and manifests; once per runner setting: Beam's local runner
            in-process or one worker process per core, Apache Flink (embedded, through
@@ -32,6 +33,7 @@ import torch
 
 from bench.measure import report, run_measured
 from sentiment.settings import PROJECT_ROOT, Settings
+from sentiment_model import onnx_export
 
 RUNNERS = {
     "in_process": ["--runner=FnApiRunner", "--direct_running_mode=in_memory"],
@@ -72,7 +74,7 @@ def run(home: Path, data_dir: Path, docs: int, runners: list[str]) -> dict:
         "torch_threads": torch.get_num_threads(),
         "device": "cpu",
         "build_lake_s": round(lake_s, 1),
-        "raw_docs_per_s": _raw_loop(model, texts),
+        "raw_docs_per_s_torch": _raw_loop(model, texts),
         "vader_processes": os.cpu_count(),
         "vader_docs_per_s": _vader_all_cores(texts, os.cpu_count() or 1),
         "vader_one_process_docs_per_s": _vader(texts),
@@ -89,6 +91,10 @@ def run(home: Path, data_dir: Path, docs: int, runners: list[str]) -> dict:
     result["e2e_docs_per_s"] = best["docs_per_s"]
     result["e2e_runner"] = best["runner"]
     result["peak_rss_mb"] = best["peak_rss_mb"]
+    if onnx_export.onnx_available():
+        result["raw_docs_per_s_onnx"] = _raw_loop(model, texts, onnx_path=onnx_export.exported(model, home / "onnx"))
+    # The raw loop the job is held to: the faster of the two backends.
+    result["raw_docs_per_s"] = max(result.get("raw_docs_per_s_onnx", 0.0), result["raw_docs_per_s_torch"])
     result["ratio_vs_raw"] = round(result["e2e_docs_per_s"] / result["raw_docs_per_s"], 3)
     result["ratio_vs_vader"] = round(result["e2e_docs_per_s"] / result["vader_docs_per_s"], 3)
     result["aggregation"] = _aggregation(home, model)
@@ -97,10 +103,10 @@ def run(home: Path, data_dir: Path, docs: int, runners: list[str]) -> dict:
     return result
 
 
-def _raw_loop(model: Path, texts: list[str], device: str = "cpu") -> float:
+def _raw_loop(model: Path, texts: list[str], device: str = "cpu", onnx_path: Path | None = None) -> float:
     from sentiment_model.predict import Predictor
 
-    predictor = Predictor.load(model, device)
+    predictor = Predictor.load(model, device, onnx_path)
     predictor.probabilities(texts[:2000])  # warm-up
     started = time.perf_counter()
     predictor.probabilities(texts, batch_size=256)

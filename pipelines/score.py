@@ -34,7 +34,7 @@ from pipelines.topics import Topics
 from pipelines.write import WritePartitions
 from sentiment.logs import worker_output_to
 from sentiment.warehouse import Warehouse
-from sentiment_model import checkpoint
+from sentiment_model import checkpoint, onnx_export
 
 log = logging.getLogger(__name__)
 DEFAULT_RUNNER = "FnApiRunner"
@@ -60,6 +60,9 @@ class ScoreJob:
     # Worker processes' output on the console (True) or in <home>/logs/beam-workers.log (False).
     verbose: bool = field(default_factory=lambda: os.environ.get("SENTIMENT_VERBOSE") == "1")
     beam_args: list[str] = field(default_factory=list)  # runner and pipeline options
+    # "onnx": ONNX Runtime over the model's export (CPU; ~3x faster LSTM, same labels); "torch":
+    # PyTorch; "auto": onnx on the CPU when onnxruntime is installed, else torch.
+    backend: str = "auto"
 
     def __post_init__(self) -> None:
         self.home = Path(self.home)
@@ -71,6 +74,15 @@ class ScoreJob:
             raise ValueError(f"device must be cpu or cuda (CPU or GPU), not {self.device!r}")
         if self.max_batch_tokens < 1 or (self.max_tokens is not None and self.max_tokens < 1):
             raise ValueError("max_batch_tokens and max_tokens must be positive")
+        if self.backend not in ("auto", "onnx", "torch"):
+            raise ValueError(f"backend must be auto, onnx or torch, not {self.backend!r}")
+        if self.backend == "onnx" and self.device != "CPU":
+            raise ValueError("the onnx backend runs on the CPU; use --backend torch with --device cuda")
+
+    def resolved_backend(self) -> str:
+        if self.backend != "auto":
+            return self.backend
+        return "onnx" if self.device == "CPU" and onnx_export.onnx_available() else "torch"
 
 
 def _as_date(value: date | str) -> date:
@@ -175,9 +187,11 @@ def build(pipeline, job, warehouse, model_dir, meta, files, fingerprints, topics
         | "Read" >> ReadRawDocuments(files)
         | "Encode" >> EncodeDocuments(str(model_dir), job.max_tokens, topics, threads)
     )
+    onnx_path = onnx_export.exported(model_dir, warehouse.root / "cache" / "onnx") \
+        if job.resolved_backend() == "onnx" else None
     scored = (
         encoded.encoded
-        | "Infer" >> Infer(model_dir, job.device, job.max_batch_tokens)
+        | "Infer" >> Infer(model_dir, job.device, job.max_batch_tokens, onnx_path=onnx_path, threads=threads)
         | "ToScoredRows" >> ToScoredRows(labels, version)
     )
     owned = [(day, source) for day, info in fingerprints.items() for source in info["sources"]]
@@ -249,12 +263,15 @@ def parse_args(argv: list[str] | None = None) -> tuple[ScoreJob, bool]:
     parser.add_argument("--topics", type=Path, default=None, help="topics TOML (default: <home>/topics.toml)")
     parser.add_argument("--torch-threads", type=int, default=None, help="intra-op threads per worker")
     parser.add_argument("--profile", type=Path, default=None, help="runner profile, e.g. infra/runners/flink.yaml")
+    parser.add_argument("--backend", default="auto", choices=["auto", "onnx", "torch"],
+                        help="who runs the model: ONNX Runtime (CPU, the default when installed) or PyTorch")
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     known, beam_args = parser.parse_known_args(argv)
     job = ScoreJob(
         home=known.home, start=known.start, end=known.end, model_dir=known.model, sources=known.sources,
         device=known.device, max_batch_tokens=known.max_batch_tokens, max_tokens=known.max_tokens,
         topics_file=known.topics, torch_threads=known.torch_threads, profile=known.profile, beam_args=beam_args,
+        backend=known.backend,
     )
     return job, known.json
 

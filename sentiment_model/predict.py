@@ -20,13 +20,18 @@ def sentiment_score(labels: Sequence[str], probs: Sequence[float]) -> float | No
 
 
 class Predictor:
-    def __init__(self, bundle: checkpoint.ModelBundle, device: str = "cpu"):
+    def __init__(self, bundle: checkpoint.ModelBundle, device: str = "cpu", onnx_path: Path | None = None):
         self.bundle = bundle
         self.device = device
+        self.session = None
+        if onnx_path is not None:  # ONNX Runtime runs the model (CPU); see sentiment_model.onnx_export
+            from sentiment_model import onnx_export
+
+            self.session = onnx_export.session(Path(onnx_path))
 
     @classmethod
-    def load(cls, directory: Path, device: str = "cpu") -> Predictor:
-        return cls(checkpoint.load(directory, device), device)
+    def load(cls, directory: Path, device: str = "cpu", onnx_path: Path | None = None) -> Predictor:
+        return cls(checkpoint.load(directory, device), device, onnx_path)
 
     @torch.no_grad()
     def logits(self, texts: Sequence[str], batch_size: int = 256) -> torch.Tensor:
@@ -36,7 +41,12 @@ class Predictor:
         self.bundle.model.eval()
         for batch in bucketed_batches([len(s) for s in ids], batch_size, shuffle=False):
             tokens, lengths = pad_batch([ids[i] for i in batch])
-            out[batch] = self.bundle.model(tokens.to(self.device), lengths).float().cpu()
+            if self.session is not None:
+                from sentiment_model.onnx_export import logits
+
+                out[batch] = logits(self.session, tokens, lengths)
+            else:
+                out[batch] = self.bundle.model(tokens.to(self.device), lengths).float().cpu()
         return out
 
     def probabilities(self, texts: Sequence[str], batch_size: int = 256) -> torch.Tensor:
