@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from ingestion.columnar import clean_columns, eligible
+from ingestion.readers import jsonl_record
 from ingestion.records import (
     RecordError,
     clean_text,
@@ -30,7 +31,7 @@ from ingestion.records import (
     storable,
 )
 from ingestion.schema import STAGE_SCHEMA, order_key
-from ingestion.sources import RawRecord, SourceSpec, jsonl_record
+from ingestion.sources import RawRecord, SourceSpec
 
 MIN_SPLIT_LINES = 64  # a rejected block is halved down to this many lines, then read record by record
 

@@ -15,15 +15,14 @@ from pathlib import Path
 import pyarrow as pa
 
 from ingestion.clean import Cleaned, Window, clean_jsonl_block, clean_records, clean_table
+from ingestion.readers import is_utf8, read_stream
 from ingestion.sources import (
     RawRecord,
     SourceSpec,
     file_format,
     is_remote,
-    is_utf8,
     open_input,
     parquet_batches,
-    read_stream,
     sniff_compression,
 )
 

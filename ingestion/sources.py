@@ -1,4 +1,5 @@
-"""Source definitions and readers that stream raw records from dump files.
+"""Source definitions, and opening their inputs (the records are read by `ingestion.readers`,
+or in blocks by `ingestion.inputs`).
 
 An input is a file, a directory or a glob; files may be JSONL (or a JSON array of
 records), CSV or Parquet, and JSONL/CSV may be gzip-, zstd-, bz2- or xz-compressed: the
@@ -9,18 +10,14 @@ from __future__ import annotations
 
 import bz2
 import codecs
-import csv
 import glob
 import gzip
 import io
-import json
 import logging
 import lzma
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import pyarrow as pa
@@ -144,30 +141,9 @@ def file_format(path: Path, declared: str = "auto") -> tuple[str, str | None]:
     return known[base], compression
 
 
-def read_records(spec: SourceSpec) -> Iterator[RawRecord]:
-    """Every record of every input file; an unreadable file raises InputError after its good records."""
-    for path in input_files(spec):
-        yield from read_file(path, spec)
-
-
 def sniff_compression(head: bytes) -> str | None:
     """The compression a file's first bytes say (gzip, zstd, bz2, xz), or None."""
     return next((name for magic, name in MAGIC if head.startswith(magic)), None)
-
-
-def read_file(path: Path | str, spec: SourceSpec) -> Iterator[RawRecord]:
-    fmt, _ = file_format(Path(str(path).split("://")[-1]), spec.format)
-    if fmt == "parquet":
-        yield from _read_parquet(path)
-        return
-    with open_input(path, spec) as (shape, stream, encoding):
-        yield from read_stream(shape, stream, str(path), encoding)
-
-
-def read_stream(shape: str, stream, name: str, encoding: str) -> Iterator[RawRecord]:
-    """The records of an opened input (see `open_input`)."""
-    reader = {"csv": _read_csv, "json-array": _read_json_array, "jsonl": _read_jsonl}[shape]
-    return reader(stream, name, encoding)
 
 
 @contextmanager
@@ -288,31 +264,6 @@ def parquet_batches(path: Path | str, rows: int = 8192) -> Iterator[pa.RecordBat
     yield from pq.ParquetFile(source).iter_batches(batch_size=rows)
 
 
-def _read_parquet(path: Path | str) -> Iterator[RawRecord]:
-    number = 0
-    for batch in parquet_batches(path):
-        for fields in batch.to_pylist():
-            yield RawRecord(number, fields, input=str(path))
-            number += 1
-
-
-# Characters replaced while decoding, per thread: the "sentiment-count" error handler adds
-# one per replacement (U+FFFD), so every reader can say how many characters it changed.
-_replaced = threading.local()
-
-
-def _count_and_replace(err: UnicodeError):
-    _replaced.count = getattr(_replaced, "count", 0) + 1
-    return "\ufffd", err.end
-
-
-codecs.register_error("sentiment-count", _count_and_replace)
-
-
-def _replacements() -> int:
-    return getattr(_replaced, "count", 0)
-
-
 def _encoding(stream, declared: str, path) -> str:
     """The file's text encoding: `declared`, or for "auto" charset-normalizer's guess on its first MiB."""
     if declared != "auto":
@@ -323,132 +274,3 @@ def _encoding(stream, declared: str, path) -> str:
     found = best.encoding if best is not None else "utf-8"
     log.info("%s: encoding detected as %s", path, found)
     return found
-
-
-@lru_cache(maxsize=64)
-def is_utf8(encoding: str) -> bool:
-    return codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
-
-
-def _read_jsonl(stream, name: str, encoding: str = "utf-8") -> Iterator[RawRecord]:
-    for number, line in enumerate(stream):
-        yield jsonl_record(line, number, name, encoding)
-
-
-def jsonl_record(line: bytes, number: int, name: str, encoding: str = "utf-8") -> RawRecord:
-    """One JSONL line (record `number` of file `name`) as a record, or the reason it is not one.
-    Invalid UTF-8 is quarantined; other encodings replace what they cannot decode, counted."""
-    replaced = 0
-    try:
-        if is_utf8(encoding):
-            text = line.decode("utf-8-sig" if number == 0 else "utf-8")
-        else:
-            before = _replacements()
-            text = line.decode(encoding, errors="sentiment-count")
-            replaced = _replacements() - before
-    except UnicodeDecodeError as err:
-        return RawRecord(number, None, f"invalid UTF-8: {err.reason}", repr(line[:2000]), name)
-    if not text.strip():
-        return RawRecord(number, None, "blank line", text, name, replaced)
-    try:
-        fields = json.loads(text)
-    except json.JSONDecodeError as err:
-        return RawRecord(number, None, f"malformed JSON: {err.msg}", text[:2000], name, replaced)
-    if not isinstance(fields, dict):
-        return RawRecord(number, None, "JSON line is not an object", text[:2000], name, replaced)
-    return RawRecord(number, fields, input=name, replaced=replaced)
-
-
-_JSON_WHITESPACE = " \t\r\n"
-MAX_ELEMENT_CHARS = 64 * 2**20  # a JSON array element longer than this is malformed, not waited for
-
-
-def _read_json_array(stream, name: str, encoding: str = "utf-8") -> Iterator[RawRecord]:
-    """The records of one JSON array of objects, decoded element by element as the file streams
-    (memory: one chunk plus one element). Invalid bytes are replaced (counted); after malformed
-    JSON the rest of the file cannot be split into records and is quarantined as one."""
-    decoder = codecs.getincrementaldecoder("utf-8-sig" if is_utf8(encoding) else encoding)("sentiment-count")
-    json_decoder = json.JSONDecoder()
-    buffer, pos, done, number, replaced = "", 0, False, 0, 0
-    state = "start"  # start: before "["; value: an element or "]"; next: "," or "]"
-
-    def refill() -> bool:
-        nonlocal buffer, pos, done, replaced
-        if done:
-            return False
-        chunk = stream.read(1 << 20)
-        done = not chunk
-        before = _replacements()
-        buffer = buffer[pos:] + decoder.decode(chunk, final=done)
-        replaced += _replacements() - before  # given to the next record
-        pos = 0
-        return True
-
-    while True:
-        while True:  # skip whitespace, reading on as needed
-            while pos < len(buffer) and buffer[pos] in _JSON_WHITESPACE:
-                pos += 1
-            if pos < len(buffer) or not refill():
-                break
-        if pos >= len(buffer):
-            if state != "end":
-                yield RawRecord(number, None, "JSON array ends before its closing ]", None, name)
-            return
-        char = buffer[pos]
-        if state == "end":
-            yield RawRecord(number, None, "content after the JSON array", buffer[pos:pos + 2000], name)
-            return
-        if state == "start":
-            state, pos = "value", pos + 1  # the caller saw "["
-            continue
-        if state == "next":
-            if char in ",]":
-                state, pos = ("value" if char == "," else "end"), pos + 1
-                continue
-            yield RawRecord(number, None, f"malformed JSON array: expected , or ] after element {number - 1}",
-                            buffer[pos:pos + 2000], name)
-            return
-        if char == "]" and number == 0:
-            state, pos = "end", pos + 1
-            continue
-        try:
-            value, end = json_decoder.raw_decode(buffer, pos)
-        except json.JSONDecodeError as err:
-            if len(buffer) - pos < MAX_ELEMENT_CHARS and refill():  # maybe the element goes on
-                continue
-            yield RawRecord(number, None, f"malformed JSON in array element {number}: {err.msg}; "
-                            "the rest of the file is this one record", buffer[pos:pos + 2000], name, replaced)
-            return
-        if end == len(buffer) and refill():  # a number or literal may go on in the next chunk
-            continue
-        if isinstance(value, dict):
-            yield RawRecord(number, value, input=name, replaced=replaced)
-        else:
-            yield RawRecord(number, None, "JSON array element is not an object", buffer[pos:end][:2000], name,
-                            replaced)
-        number, pos, state, replaced = number + 1, end, "next", 0
-
-
-def _read_csv(stream, name: str, encoding: str = "utf-8") -> Iterator[RawRecord]:
-    codec = "utf-8-sig" if is_utf8(encoding) else encoding
-    text = io.TextIOWrapper(stream, encoding=codec, errors="sentiment-count", newline="")
-    counted = _replacements()
-    reader = csv.reader(text)
-    header = next(reader, None)
-    if header is None:
-        return
-    number = 0
-    while True:
-        row = next(reader, None)
-        if row is None:
-            return
-        # Decoding runs ahead in chunks: each record gets the replacements made since the last
-        # one (exact in total, approximate per record).
-        replaced, counted = _replacements() - counted, _replacements()
-        if len(row) != len(header):
-            yield RawRecord(number, None, f"CSV row has {len(row)} fields, header has {len(header)}",
-                            json.dumps(row), name, replaced)
-        else:
-            fields = {k: (v if v != "" else None) for k, v in zip(header, row, strict=True)}
-            yield RawRecord(number, fields, input=name, replaced=replaced)
-        number += 1
