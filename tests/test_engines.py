@@ -154,8 +154,8 @@ def test_a_backfill_on_flink_starts_the_job_server_once(prefect_harness, tiny_mo
     assert result.documents == run_query(warehouse, "SELECT count(*) AS n FROM scored")["n"][0]
 
 
-@pytest.mark.parametrize("profile", ["flink-local", "spark-local"])
-def test_ingestion_on_an_engine_stores_what_the_local_path_does(profile, tmp_path):
+@pytest.mark.parametrize("profile", ["flink-local", "spark-local", "flink-cluster"])
+def test_ingestion_on_an_engine_stores_what_the_local_path_does(profile, tmp_path, request):
     """The Beam ingestion job on Flink / Spark, every bad-input case in its inputs: same counts,
     same rows, same quarantine as `sentiment ingest` without Beam."""
     from datetime import UTC, datetime
@@ -167,6 +167,8 @@ def test_ingestion_on_an_engine_stores_what_the_local_path_does(profile, tmp_pat
     from tests.test_ingest_beam import _dumps, _state
 
     _require(profile.split("-")[0])
+    if profile == "flink-cluster":
+        request.getfixturevalue("flink_cluster")
     now = datetime(2026, 1, 1, tzinfo=UTC)
     spec = source_from_preset("s", _dumps(tmp_path / "dumps"), "generic")
     local, engine = Warehouse(tmp_path / "local"), Warehouse(tmp_path / "engine")
