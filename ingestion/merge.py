@@ -6,7 +6,9 @@ rewritten atomically.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import socket
 import tempfile
 from collections import defaultdict
 from pathlib import Path
@@ -63,7 +65,8 @@ class DayStage:
 
     def __init__(self, parent: Path):
         parent.mkdir(parents=True, exist_ok=True)
-        self.directory = Path(tempfile.mkdtemp(prefix="ingest-", dir=parent))
+        sweep_stale(parent)
+        self.directory = Path(tempfile.mkdtemp(prefix=f"ingest-{socket.gethostname()}-{os.getpid()}-", dir=parent))
         self.slices: dict[str, list[tuple[str, int]]] = defaultdict(list)  # day: (piece file, batch)
         self._count = 0
 
@@ -84,6 +87,29 @@ class DayStage:
 
 
 _readers: dict[str, pa.ipc.RecordBatchFileReader] = {}  # piece files of this process's current ingest
+
+
+def sweep_stale(parent: Path) -> list[Path]:
+    """Remove the staging folders that runs on this host left when they were killed (their
+    process is gone); folders of live runs, or of other hosts, are left alone."""
+    removed = []
+    prefix = f"ingest-{socket.gethostname()}-"
+    for folder in parent.glob(f"{prefix}*"):
+        pid = folder.name[len(prefix):].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def read_day(slices: list[tuple[str, int]]) -> pa.Table:

@@ -198,3 +198,25 @@ def test_ingest_flow_runs_the_beam_job_when_asked(prefect_harness, tmp_path):
     (beamed,) = ingest_flow(tmp_path / "beam", input=str(path), sources=["forum"], beam=True)
     assert beamed == local and (beamed["written"], beamed["quarantined"]) == (4, 1)
     assert sorted(_stored(Warehouse(tmp_path / "beam"))) == sorted(_stored(Warehouse(tmp_path / "local")))
+
+
+def test_a_killed_runs_staging_folder_is_swept_and_a_live_ones_kept(tmp_path):
+    import os
+    import socket
+    import subprocess
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    staging = tmp_path / "wh" / "state" / "staging"
+    host = socket.gethostname()
+    stale, live = staging / f"ingest-{host}-{dead.pid}-x1", staging / f"ingest-{host}-{os.getpid()}-x2"
+    other_host = staging / f"ingest-elsewhere-{dead.pid}-x3"
+    for folder in (stale, live, other_host):
+        folder.mkdir(parents=True)
+        (folder / "piece-000001.arrow").write_bytes(b"left behind")
+    path = tmp_path / "d.jsonl"
+    path.write_bytes(_lines(3))
+    summary = ingest_source(SourceSpec(name="s", path=path), Warehouse(tmp_path / "wh"))
+    assert summary.written == 3
+    assert not stale.exists() and live.exists() and other_host.exists()
+    assert sorted(p.name for p in staging.iterdir()) == sorted([live.name, other_host.name])  # its own: removed
