@@ -20,7 +20,7 @@ from ingestion.clean import Window
 from ingestion.inputs import Task, run_task
 from ingestion.language import warm_up
 from ingestion.merge import DayStage, LanguageCache, merge_day, read_day, stage_piece
-from ingestion.sources import InputError, SourceSpec, is_remote
+from ingestion.sources import InputError, SourceSpec, local_bytes
 from sentiment.warehouse import Warehouse
 
 PARALLEL_BYTES = 64 * 2**20  # smaller inputs are ingested in this process (starting workers takes ~1 s)
@@ -110,8 +110,7 @@ def pool_for(locations: list[Path | str], workers: int | None = None):
     """Workers for the inputs: `workers` processes, or by default one per core when the local
     inputs add up to PARALLEL_BYTES or more; one means this process."""
     if workers is None:
-        size = sum(os.path.getsize(p) for p in locations if not is_remote(p) and os.path.isfile(p))
-        workers = (os.cpu_count() or 1) if size >= PARALLEL_BYTES else 1
+        workers = (os.cpu_count() or 1) if local_bytes(locations) >= PARALLEL_BYTES else 1
     if workers <= 1:
         yield Inline()
         return

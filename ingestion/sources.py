@@ -15,6 +15,7 @@ import gzip
 import io
 import logging
 import lzma
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -101,6 +102,11 @@ def is_remote(location: str | Path) -> bool:
     """An fsspec URL such as s3://bucket/key or gs://bucket/*.jsonl.gz (not http feeds)."""
     text = str(location)
     return "://" in text and not text.startswith(("file://", "http://", "https://"))
+
+
+def local_bytes(locations: list[Path | str]) -> int:
+    """The size of the local files among `locations` (remote ones and feeds count nothing)."""
+    return sum(os.path.getsize(p) for p in locations if not is_remote(p) and os.path.isfile(p))
 
 
 def input_files(spec: SourceSpec) -> list[Path | str]:

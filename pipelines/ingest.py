@@ -29,7 +29,7 @@ from ingestion.ingest import IngestSummary, locations
 from ingestion.inputs import Task, input_tasks, run_task
 from ingestion.merge import LanguageCache, by_day, merge_day, write_quarantine
 from ingestion.parallel import PARALLEL_BYTES
-from ingestion.sources import InputError, SourceSpec, is_remote
+from ingestion.sources import InputError, SourceSpec, local_bytes
 from pipelines.profiles import runner_session
 from sentiment.warehouse import Warehouse
 
@@ -168,8 +168,7 @@ def pipeline_options(args: list[str], spec: SourceSpec) -> PipelineOptions:
     """The job's Beam options; with none given, the local runner, one worker process per core for large inputs."""
     args = list(args)
     if not args and (os.cpu_count() or 1) > 1:
-        size = sum(os.path.getsize(p) for p in locations(spec) if not is_remote(p) and os.path.isfile(p))
-        if size >= PARALLEL_BYTES:
+        if local_bytes(locations(spec)) >= PARALLEL_BYTES:
             args = ["--direct_running_mode=multi_processing", f"--direct_num_workers={os.cpu_count()}"]
     options = PipelineOptions(args)
     if not options.view_as(StandardOptions).runner:
