@@ -1,6 +1,7 @@
 """Scoring throughput: the Beam job end to end against its peers, measured in one run.
 
-    python -m bench.score [--docs 200000] [--runners in_process,multi_processing,flink,spark] [--json]
+    python -m bench.score [--docs 200000] [--runners in_process,multi_processing,flink,spark]
+                          [--backends torch,onnx] [--json]
 
 Builds a lake of N documents (70% tweets, 20% headlines, 10% long texts, sampled from
 the datasets directory), trains a small model for one epoch (throughput does not depend
@@ -11,7 +12,8 @@ on its accuracy), then measures on the same texts and cores:
            aggregates and manifests; once per runner setting: Beam's local runner
            in-process or one worker process per core, Apache Flink (embedded, through
            Beam's Flink job server) or Apache Spark local[2] (`make engines` first); for
-           the engines, the job server's start-up is measured apart
+           the engines, the job server's start-up is measured apart; once per `--backends`
+           (who runs the model in the job: PyTorch or ONNX Runtime)
   vader    VADER's polarity_scores over the same texts, one process per core (as our job
            uses every core), and in one process for reference
   aggregation  the aggregate stage alone, over the scored rows
@@ -49,16 +51,17 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--docs", type=int, default=200_000)
     parser.add_argument("--runners", default="in_process", help=f"comma-separated, of {sorted(RUNNERS)}")
+    parser.add_argument("--backends", default="torch", help="comma-separated, of torch, onnx: the job's --backend")
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     data_dir = args.data_dir or Settings.from_env().data_dir
     with tempfile.TemporaryDirectory(prefix="bench-score-") as tmp:
-        result = run(Path(tmp), data_dir, args.docs, args.runners.split(","))
+        result = run(Path(tmp), data_dir, args.docs, args.runners.split(","), args.backends.split(","))
     return report("score", result, args.json)
 
 
-def run(home: Path, data_dir: Path, docs: int, runners: list[str]) -> dict:
+def run(home: Path, data_dir: Path, docs: int, runners: list[str], backends: list[str] = ("torch",)) -> dict:
     from bench.corpus import build_lake
     from sentiment_model.train import TrainConfig, train
 
@@ -79,17 +82,22 @@ def run(home: Path, data_dir: Path, docs: int, runners: list[str]) -> dict:
         "vader_docs_per_s": _vader_all_cores(texts, os.cpu_count() or 1),
         "vader_one_process_docs_per_s": _vader(texts),
     }
-    for name in runners:
-        result[f"e2e_{name}"] = _e2e(home, model, RUNNERS[name])
+    # e2e_<runner> with the first backend (as before), e2e_<runner>_<backend> with the others
+    names = [(runner, backend, f"e2e_{runner}" + (f"_{backend}" if backend != backends[0] else ""))
+             for backend in backends for runner in runners]
+    for runner, backend, name in names:
+        args = [*RUNNERS[runner], "--backend", backend]
+        result[name] = {**_e2e(home, model, args), "backend": backend}
         # One day (~1/30 of the lake): what each job of a day-by-day backfill costs on this runner.
-        result[f"e2e_{name}"]["one_day_process_s"] = _e2e(home, model, RUNNERS[name], ONE_DAY)["process_s"]
+        result[name]["one_day_process_s"] = _e2e(home, model, args, ONE_DAY)["process_s"]
     if "in_process" in runners:
-        for name in runners:
-            e2e = result[f"e2e_{name}"]
+        for _, _, name in names:  # against the in-process runner with the first backend
+            e2e = result[name]
             e2e["ratio_vs_in_process"] = round(e2e["docs_per_s"] / result["e2e_in_process"]["docs_per_s"], 3)
-    best = max((result[f"e2e_{n}"] for n in runners), key=lambda r: r["docs_per_s"])
+    best = max((result[name] for _, _, name in names), key=lambda r: r["docs_per_s"])
     result["e2e_docs_per_s"] = best["docs_per_s"]
     result["e2e_runner"] = best["runner"]
+    result["e2e_backend"] = best["backend"]
     result["peak_rss_mb"] = best["peak_rss_mb"]
     result["raw_docs_per_s_onnx"] = _raw_loop(model, texts, onnx_path=onnx_export.exported(model, home / "onnx"))
     # The raw loop the job is held to: the faster of the two backends.

@@ -10,6 +10,7 @@ import math
 
 import apache_beam as beam
 import pyarrow as pa
+import pyarrow.compute as pc
 
 DAILY_KEYS = ("date", "source", "lang")
 TOPIC_KEYS = ("date", "source", "lang", "topic")
@@ -39,25 +40,42 @@ def topic_schema(labels: list[str]) -> pa.Schema:
     return table_schema(labels, TOPIC_KEYS)
 
 
+def partial_stats(table: pa.Table, keys: tuple[str, ...], labels: list[str]):
+    """(key values, accumulator) per group of `keys` in a table of scored rows (SentimentStats' accumulator)."""
+    if table.num_rows == 0:
+        return
+    score = table.column("score")
+    work = pa.table({
+        **{k: table.column(k) for k in keys},
+        **{f"_n{i}": pc.cast(pc.equal(table.column("label"), label), pa.int64()) for i, label in enumerate(labels)},
+        "_score": score,
+        "_square": pc.multiply(score, score),
+        "_version": table.column("model_version"),
+    })
+    aggregations = [
+        ([], "count_all"), *[(f"_n{i}", "sum") for i in range(len(labels))],
+        ("_score", "sum"), ("_square", "sum"), ("_score", "count"), ("_version", "distinct"),
+    ]
+    grouped = work.group_by(list(keys), use_threads=False).aggregate(aggregations).to_pylist()
+    for g in grouped:
+        counts = [g[f"_n{i}_sum"] or 0 for i in range(len(labels))]
+        yield (tuple(g[k] for k in keys),
+               [g["count_all"], counts, g["_score_sum"] or 0.0, g["_square_sum"] or 0.0, g["_score_count"],
+                set(g["_version_distinct"])])
+
+
 class SentimentStats(beam.CombineFn):
-    """Accumulator: [documents, per-label counts, sum of score, sum of squares, scored, versions]."""
+    """Accumulator: [documents, per-label counts, sum of score, sum of squares, scored, versions];
+    inputs are accumulators of parts of a group (partial_stats)."""
 
     def __init__(self, labels: list[str]):
         self.labels = labels
-        self.index = {label: i for i, label in enumerate(labels)}
 
     def create_accumulator(self):
         return [0, [0] * len(self.labels), 0.0, 0.0, 0, set()]
 
-    def add_input(self, acc, row):
-        acc[0] += 1
-        acc[1][self.index[row["label"]]] += 1
-        if row["score"] is not None:
-            acc[2] += row["score"]
-            acc[3] += row["score"] ** 2
-            acc[4] += 1
-        acc[5].add(row["model_version"])
-        return acc
+    def add_input(self, acc, part):
+        return self.merge_accumulators([acc, part])
 
     def merge_accumulators(self, accumulators):
         merged = self.create_accumulator()
@@ -87,26 +105,27 @@ class SentimentStats(beam.CombineFn):
         }
 
 
-def _topic_rows(row: dict):
-    for topic in row.get("topics") or ():
-        yield {**row, "topic": topic}
+def one_row_per_topic(table: pa.Table) -> pa.Table:
+    """A row per (document, topic), with the topic in a `topic` column; documents without topics drop out."""
+    topics = table.column("topics")
+    return table.take(pc.list_parent_indices(topics)).append_column("topic", pc.list_flatten(topics))
 
 
 class AggregateSentiment(beam.PTransform):
-    """Scored rows -> one row per group of `keys`; with per_topic, a row per (group, topic)."""
+    """Arrow tables of scored rows -> one row per group of `keys`; with per_topic, a row per (group, topic)."""
 
     def __init__(self, labels: list[str], keys: tuple[str, ...] = DAILY_KEYS, per_topic: bool = False):
         super().__init__()
         self.labels, self.keys, self.per_topic = labels, keys, per_topic
 
     def expand(self, scored):
-        keys = self.keys
+        keys, labels = self.keys, self.labels
         if self.per_topic:
-            scored = scored | "OneRowPerTopic" >> beam.FlatMap(_topic_rows)
+            scored = scored | "OneRowPerTopic" >> beam.Map(one_row_per_topic)
         return (
             scored
-            | "KeyByGroup" >> beam.Map(lambda r: (tuple(r[k] for k in keys), r))
-            | "Combine" >> beam.CombinePerKey(SentimentStats(self.labels))
+            | "PartialStats" >> beam.FlatMap(partial_stats, keys, labels)
+            | "Combine" >> beam.CombinePerKey(SentimentStats(labels))
             | "ToRow" >> beam.MapTuple(lambda k, stats: {**dict(zip(keys, k, strict=True)), **stats})
         )
 

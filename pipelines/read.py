@@ -6,6 +6,7 @@ import re
 from datetime import date
 
 import apache_beam as beam
+import pyarrow as pa
 from apache_beam.io.filesystems import FileSystems
 
 RAW_COLUMNS = ["doc_id", "source", "published_at", "text", "lang"]
@@ -40,7 +41,7 @@ def raw_files(raw_dir: str, start: date, end: date, sources: list[str] | None = 
 
 
 class ReadRawDocuments(beam.PTransform):
-    """Rows (dicts with RAW_COLUMNS) of the given raw partition files."""
+    """Arrow tables (RAW_COLUMNS; a Parquet row group or part of one each) of the given raw partition files."""
 
     def __init__(self, files: list[str]):
         super().__init__()
@@ -50,7 +51,7 @@ class ReadRawDocuments(beam.PTransform):
         return (
             pbegin
             | "ListPartitions" >> beam.Create(self.files)
-            | "ReadParquet" >> beam.io.ReadAllFromParquet(columns=RAW_COLUMNS)
+            | "ReadParquet" >> beam.io.ReadAllFromParquetBatched(columns=RAW_COLUMNS)
         )
 
 
@@ -64,13 +65,15 @@ def scored_files(scored_dir: str, days: list[str], exclude: list[tuple[str, str]
     ]
 
 
-def _with_partition_values(element):
-    path, row = element
-    return {**row, **partition_values(path, ("date", "source"))}
+def _with_partition_values(element) -> pa.Table:
+    path, table = element
+    for key, value in partition_values(path, ("date", "source")).items():
+        table = table.append_column(key, pa.array([value] * table.num_rows, pa.string()))
+    return table
 
 
 class ReadScoredPartitions(beam.PTransform):
-    """Scored rows of existing partition files, with `date` and `source` taken from their paths."""
+    """Arrow tables of scored rows of existing partition files, with `date` and `source` from their paths."""
 
     def __init__(self, files: list[str]):
         super().__init__()
@@ -80,6 +83,6 @@ class ReadScoredPartitions(beam.PTransform):
         return (
             pbegin
             | "ListPartitions" >> beam.Create(self.files)
-            | "ReadParquet" >> beam.io.ReadAllFromParquet(with_filename=True)
+            | "ReadParquet" >> beam.io.ReadAllFromParquetBatched(with_filename=True)
             | "AddPartitionValues" >> beam.Map(_with_partition_values)
         )

@@ -1,13 +1,13 @@
-"""Turn inference results into scored-document rows and their Parquet schema."""
+"""Turn inference results into scored-document tables and their Parquet schema."""
 
 from __future__ import annotations
 
 import apache_beam as beam
+import numpy as np
 import pyarrow as pa
 from apache_beam.metrics import Metrics
 
-from pipelines.encode import NAMESPACE, DocKey
-from sentiment_model.predict import sentiment_score
+from pipelines.encode import NAMESPACE
 
 
 def scored_schema(labels: list[str]) -> pa.Schema:
@@ -30,36 +30,39 @@ def scored_schema(labels: list[str]) -> pa.Schema:
     )
 
 
-class _ToRowFn(beam.DoFn):
+def scored_table(keys: pa.Table, probs: np.ndarray, labels: list[str], model_version: str) -> pa.Table:
+    """Scored rows for documents `keys` (KEY_SCHEMA) and their [documents, classes] probabilities."""
+    probs = probs.astype(np.float64)
+    index = {label: i for i, label in enumerate(labels)}
+    n = keys.num_rows
+    score = (probs[:, index["positive"]] - probs[:, index["negative"]]
+             if "positive" in index and "negative" in index else pa.nulls(n, pa.float64()))
+    columns = {
+        **{name: keys.column(name) for name in ("doc_id", "date", "source", "lang")},
+        # the first of equal probabilities wins, as max() over a list
+        "label": pa.array(np.asarray(labels, dtype=object)[probs.argmax(axis=1)], pa.string()),
+        **{f"p_{label}": probs[:, i] for i, label in enumerate(labels)},
+        "score": score,
+        **{name: keys.column(name) for name in ("truncated", "n_tokens", "chars_cut", "topics")},
+        "model_version": pa.array([model_version] * n, pa.string()),
+    }
+    return pa.table(columns, schema=scored_schema(labels))
+
+
+class _ToTableFn(beam.DoFn):
     def __init__(self, labels: list[str], model_version: str):
         self.labels = labels
         self.model_version = model_version
         self.scored = Metrics.counter(NAMESPACE, "documents_scored")
 
-    def process(self, element):
-        key, result = element
-        key = DocKey(*key)
-        probs = [float(p) for p in result.inference]
-        best = max(range(len(probs)), key=probs.__getitem__)
-        self.scored.inc()
-        yield {
-            "doc_id": key.doc_id,
-            "date": key.date,
-            "source": key.source,
-            "lang": key.lang,
-            "label": self.labels[best],
-            **{f"p_{label}": p for label, p in zip(self.labels, probs, strict=True)},
-            "score": sentiment_score(self.labels, probs),
-            "truncated": key.truncated,
-            "n_tokens": key.n_tokens,
-            "chars_cut": key.chars_cut,
-            "topics": list(key.topics),
-            "model_version": self.model_version,
-        }
+    def process(self, result):
+        table = scored_table(result.example.keys, result.inference, self.labels, self.model_version)
+        self.scored.inc(table.num_rows)
+        yield table
 
 
 class ToScoredRows(beam.PTransform):
-    """(DocKey, PredictionResult) -> scored row dicts."""
+    """PredictionResult(EncodedBatch, probabilities) -> an Arrow table of scored rows (scored_schema)."""
 
     def __init__(self, labels: list[str], model_version: str):
         super().__init__()
@@ -67,4 +70,4 @@ class ToScoredRows(beam.PTransform):
         self.model_version = model_version
 
     def expand(self, results):
-        return results | "ToRow" >> beam.ParDo(_ToRowFn(self.labels, self.model_version))
+        return results | "ToTable" >> beam.ParDo(_ToTableFn(self.labels, self.model_version))

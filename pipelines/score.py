@@ -24,7 +24,7 @@ from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
 
 from pipelines.aggregate import DailySentiment, DailyTopicSentiment, daily_schema, topic_schema
-from pipelines.encode import NAMESPACE, SKIPPED, EncodeDocuments
+from pipelines.encode import DEFAULT_BATCH_TOKENS, NAMESPACE, SKIPPED, EncodeDocuments
 from pipelines.infer import Infer
 from pipelines.manifest import WriteManifests, input_fingerprints, manifest_path
 from pipelines.profiles import runner_session
@@ -51,7 +51,7 @@ class ScoreJob:
     model_dir: Path | None = None  # None: the warehouse's current model
     sources: list[str] | None = None  # None: every source
     device: str = "CPU"  # "CPU" or "GPU" for Beam's PyTorch handler
-    max_batch_tokens: int = 16384  # RunInference batches hold about this many tokens
+    max_batch_tokens: int = DEFAULT_BATCH_TOKENS  # tokens per RunInference element (documents in input order)
     max_tokens: int | None = None  # cut texts to this many tokens; None: the model's own limit
     topics_file: Path | None = None  # topic keyword/regex lists; None: <home>/topics.toml if present
     torch_threads: int | None = None  # per worker; None: 1 with several worker processes, else torch's default
@@ -180,13 +180,13 @@ def build(pipeline, job, warehouse, model_dir, meta, files, fingerprints, topics
     encoded = (
         pipeline
         | "Read" >> ReadRawDocuments(files)
-        | "Encode" >> EncodeDocuments(str(model_dir), job.max_tokens, topics, threads)
+        | "Encode" >> EncodeDocuments(str(model_dir), job.max_tokens, topics, threads, job.max_batch_tokens)
     )
     onnx_path = onnx_export.exported(model_dir, warehouse.root / "cache" / "onnx") \
         if job.backend == "onnx" else None
     scored = (
         encoded.encoded
-        | "Infer" >> Infer(model_dir, job.device, job.max_batch_tokens, onnx_path=onnx_path, threads=threads)
+        | "Infer" >> Infer(model_dir, job.device, onnx_path=onnx_path, threads=threads)
         | "ToScoredRows" >> ToScoredRows(labels, version)
     )
     owned = [(day, source) for day, info in fingerprints.items() for source in info["sources"]]
@@ -253,7 +253,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[ScoreJob, bool]:
     parser.add_argument("--model", type=Path, default=None, help="model directory (default: models/current)")
     parser.add_argument("--source", action="append", dest="sources", help="only this source (repeatable)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda: where RunInference runs")
-    parser.add_argument("--max-batch-tokens", type=int, default=16384, help="tokens per inference batch")
+    parser.add_argument("--max-batch-tokens", type=int, default=DEFAULT_BATCH_TOKENS,
+                        help="tokens per inference batch (a run of documents of one raw file, in order)")
     parser.add_argument("--max-tokens", type=int, default=None, help="cut texts to this many tokens")
     parser.add_argument("--topics", type=Path, default=None, help="topics TOML (default: <home>/topics.toml)")
     parser.add_argument("--torch-threads", type=int, default=None, help="intra-op threads per worker")

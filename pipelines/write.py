@@ -7,8 +7,37 @@ from pathlib import Path
 
 import apache_beam as beam
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from sentiment.warehouse import PART_FILE, write_partition
+
+
+def by_partition(element: dict | pa.Table, keys: tuple[str, ...]):
+    """(key values, rows) pairs: one for a dict row; one per distinct key values of a table."""
+    if isinstance(element, dict):
+        yield tuple(element[k] for k in keys), element
+        return
+    if element.num_rows == 0:
+        return
+    distinct = element.select(list(keys)).group_by(list(keys)).aggregate([]).to_pylist()
+    if len(distinct) == 1:
+        yield tuple(distinct[0][k] for k in keys), element
+        return
+    for values in distinct:
+        mask = None
+        for k in keys:
+            match = pc.equal(element.column(k), values[k])
+            mask = match if mask is None else pc.and_(mask, match)
+        yield tuple(values[k] for k in keys), element.filter(mask)
+
+
+def as_table(parts: list, schema: pa.Schema) -> pa.Table:
+    """One table of `schema`'s columns from Arrow tables and dict rows."""
+    rows = [p for p in parts if isinstance(p, dict)]
+    tables = [p.select(schema.names).cast(schema) for p in parts if isinstance(p, pa.Table)]
+    if rows:
+        tables.append(pa.Table.from_pylist(rows, schema=schema))
+    return pa.concat_tables(tables)
 
 
 class _WritePartitionFn(beam.DoFn):
@@ -17,14 +46,14 @@ class _WritePartitionFn(beam.DoFn):
 
     def process(self, element):
         values, grouped = element
-        rows = list(grouped["rows"])
+        parts = list(grouped["rows"])
         directory = Path(self.root).joinpath(*(f"{k}={v}" for k, v in zip(self.keys, values, strict=True)))
-        if not rows:  # an expected partition that got no rows: drop what an earlier run left
+        if not parts:  # an expected partition that got no rows: drop what an earlier run left
             if directory.exists():
                 shutil.rmtree(directory)
             return
-        columns = [f for f in self.schema if f.name not in self.keys]
-        table = pa.Table.from_pylist(list(rows), schema=pa.schema(columns))
+        columns = pa.schema([f for f in self.schema if f.name not in self.keys])
+        table = as_table(parts, columns)
         write_partition(table.sort_by([(c, "ascending") for c in self.sort_by]), directory)
         size = (directory / PART_FILE).stat().st_size
         yield {**dict(zip(self.keys, values, strict=True)), "rows": table.num_rows, "partition": str(directory),
@@ -32,7 +61,8 @@ class _WritePartitionFn(beam.DoFn):
 
 
 class WritePartitions(beam.PTransform):
-    """Group rows by the partition `keys` and replace each partition directory under `root`.
+    """Group rows (dicts, or Arrow tables of many) by the partition `keys` and replace each
+    partition directory under `root`.
 
     Partition columns live in the path (`date=.../source=...`), not in the files.
     `expected` lists partitions (tuples of key values) this run owns: one of them that
@@ -54,7 +84,7 @@ class WritePartitions(beam.PTransform):
 
     def expand(self, rows):
         keys = self.keys
-        keyed = rows | "KeyByPartition" >> beam.Map(lambda r: (tuple(r[k] for k in keys), r))
+        keyed = rows | "KeyByPartition" >> beam.FlatMap(by_partition, keys)
         owned = rows.pipeline | "ExpectedPartitions" >> beam.Create([(tuple(e), None) for e in self.expected or []])
         grouped = {"rows": keyed, "expected": owned} | "GroupByPartition" >> beam.CoGroupByKey()
         return grouped | "Write" >> beam.ParDo(_WritePartitionFn(self.root, keys, self.schema, self.sort_by))

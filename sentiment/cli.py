@@ -363,7 +363,8 @@ def score(
     model: Path = typer.Option(None, help="Model directory (default: models/current)."),
     source: list[str] = typer.Option(None, help="Only this source (repeatable); the days' aggregates stay whole."),
     device: str = typer.Option("cpu", help="cpu or cuda: where RunInference runs."),
-    max_batch_tokens: int = typer.Option(16384, help="Tokens per inference batch."),
+    max_batch_tokens: int = typer.Option(None, help="Tokens per inference batch, a run of documents of one raw "
+                                         "file in order (default 65,536)."),
     max_tokens: int = typer.Option(None, help="Cut texts to this many tokens (default: the model's limit)."),
     topics: Path = typer.Option(None, help="Topics TOML (default: <home>/topics.toml when present)."),
     torch_threads: int = typer.Option(None, help="Torch intra-op threads per worker."),
@@ -389,9 +390,9 @@ def score(
     try:
         job = ScoreJob(
             home=settings.home, start=date.fromisoformat(start), end=date.fromisoformat(end),
-            model_dir=model, sources=source or None, device=device, max_batch_tokens=max_batch_tokens,
-            max_tokens=max_tokens, topics_file=topics, torch_threads=torch_threads, profile=profile,
-            beam_args=list(ctx.args), backend=backend,
+            model_dir=model, sources=source or None, device=device, max_tokens=max_tokens, topics_file=topics,
+            torch_threads=torch_threads, profile=profile, beam_args=list(ctx.args), backend=backend,
+            **({"max_batch_tokens": max_batch_tokens} if max_batch_tokens else {}),
         )
         summary = score_range(job)
     except (ValueError, FileNotFoundError) as err:
