@@ -7,6 +7,7 @@ daily_topic_sentiment:  date x source x lang x topic (one row per topic a docume
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import apache_beam as beam
 import pyarrow as pa
@@ -60,19 +61,24 @@ def partial_stats(table: pa.Table, keys: tuple[str, ...], labels: list[str]):
     for g in grouped:
         counts = [g[f"_n{i}_sum"] or 0 for i in range(len(labels))]
         yield (tuple(g[k] for k in keys),
-               [g["count_all"], counts, g["_score_sum"] or 0.0, g["_square_sum"] or 0.0, g["_score_count"],
-                set(g["_version_distinct"])])
+               [g["count_all"], counts, Fraction(g["_score_sum"] or 0.0), Fraction(g["_square_sum"] or 0.0),
+                g["_score_count"], set(g["_version_distinct"])])
 
 
 class SentimentStats(beam.CombineFn):
     """Accumulator: [documents, per-label counts, sum of score, sum of squares, scored, versions];
-    inputs are accumulators of parts of a group (partial_stats)."""
+    inputs are accumulators of parts of a group (partial_stats).
+
+    The sums are exact fractions, so a group's statistics do not depend on the order its parts
+    arrive in (the same scores give bit-identical tables, however the runner schedules them),
+    and the variance suffers no cancellation.
+    """
 
     def __init__(self, labels: list[str]):
         self.labels = labels
 
     def create_accumulator(self):
-        return [0, [0] * len(self.labels), 0.0, 0.0, 0, set()]
+        return [0, [0] * len(self.labels), Fraction(0), Fraction(0), 0, set()]
 
     def add_input(self, acc, part):
         return self.merge_accumulators([acc, part])
@@ -90,8 +96,9 @@ class SentimentStats(beam.CombineFn):
 
     def extract_output(self, acc):
         n, counts, total, squares, scored, versions = acc
-        mean = total / scored if scored else None
-        std = math.sqrt(max(squares / scored - mean**2, 0.0) * scored / (scored - 1)) if scored > 1 else None
+        mean = float(total / scored) if scored else None
+        variance = (squares - total * total / scored) / (scored - 1) if scored > 1 else None
+        std = math.sqrt(max(float(variance), 0.0)) if variance is not None else None
         half = 1.96 * std / math.sqrt(scored) if std is not None else None
         return {
             "documents": n,
