@@ -49,4 +49,4 @@ def test_portable_runner_gives_the_same_tables_as_the_local_runner(job_endpoint,
     assert summary.counters["documents_scored"] == 71
     for table in ("scored", "daily_sentiment"):
         sql = f"SELECT * FROM {table} ORDER BY ALL"
-        assert_frame_equal(run_query(local, sql), run_query(portable, sql), check_exact=False, rtol=1e-5)
+        assert_frame_equal(run_query(local, sql), run_query(portable, sql), check_exact=True)
