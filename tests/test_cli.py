@@ -89,7 +89,8 @@ def test_train_from_a_config_file_and_a_single_parquet(labelled_dir, tmp_path):
     config = tmp_path / "train.toml"
     config.write_text("epochs = 1\nembed_dim = 16\nhidden_dim = 16\nmin_freq = 1\n")
     result = runner.invoke(app, ["train", "--data", str(labelled_dir / "train.parquet"), "--out", str(tmp_path / "m"),
-                                 "--config", str(config), "--max-tokens", "32"])
+                                 "--config", str(config), "--max-tokens", "32", "--home", str(tmp_path / "wh"),
+                                 "--embeddings", "none"])  # nothing written outside tmp_path
     assert result.exit_code == 0, result.output
     meta = json.loads((tmp_path / "m" / "model.json").read_text())
     assert meta["model_config"]["hidden_dim"] == 16 and meta["max_tokens"] == 32
