@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from sentiment_model.files import stat_key
+from sentiment_model.files import content_key
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def cached_vectors(data_dir: Path, cache_dir: Path, dim: int) -> Path | None:
     if not files:
         return None
     config = EmbeddingConfig(dim=dim)
-    path = Path(cache_dir) / f"ppmi-{dim}-{stat_key(repr(config), data_dir, files)}.npz"
+    path = Path(cache_dir) / f"ppmi-{dim}-{content_key(repr(config), data_dir, files)}.npz"
     if not path.is_file():
         log.info("building word vectors from %d files under %s (once; cached at %s)", len(files), data_dir, path)
         try:

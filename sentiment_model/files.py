@@ -16,12 +16,12 @@ def sha256_file(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def stat_key(salt: str, root: Path, paths: Iterable[Path]) -> str:
-    """A short cache key from `salt` and each file's path under `root`, size and modification time
-    ("-" for a missing file): it changes when any of the files or the salt does."""
+def content_key(salt: str, root: Path, paths: Iterable[Path]) -> str:
+    """A short cache key from `salt` and each file's path under `root` and SHA-256 ("-" for a
+    missing file): it changes when any file's bytes or the salt do, not when a copy of the same
+    data gets new modification times (the datasets directory is small: ~0.1 s to hash)."""
     digest = hashlib.sha256(salt.encode())
     for path in paths:
-        stat = path.stat() if path.is_file() else None
-        size, mtime = (stat.st_size, stat.st_mtime_ns) if stat else ("-", "-")
-        digest.update(f"{Path(path).relative_to(root)}:{size}:{mtime}".encode())
+        content = sha256_file(path) if path.is_file() else "-"
+        digest.update(f"{Path(path).relative_to(root)}:{content}".encode())
     return digest.hexdigest()[:12]

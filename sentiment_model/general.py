@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sentiment_model.data import LabelledText, holdout, read_labelled
-from sentiment_model.files import stat_key
+from sentiment_model.files import content_key
 
 log = logging.getLogger(__name__)
 
@@ -161,9 +161,9 @@ def build(data_dir: Path, out: Path, mix: MixConfig = DEFAULT_MIX) -> Path:
 
 
 def fingerprint(data_dir: Path, mix: MixConfig = DEFAULT_MIX) -> str:
-    """Changes when the mix definition or any file it reads (names, sizes, modification times) changes."""
+    """Changes when the mix definition or any file it reads (its name or bytes) changes."""
     files = {p.train for p in mix.parts} | {p.select for p in mix.parts if p.select} | set(JUDGED_SPLITS)
-    return stat_key(repr(mix), Path(data_dir), [Path(data_dir) / r for r in sorted(files)])
+    return content_key(repr(mix), Path(data_dir), [Path(data_dir) / r for r in sorted(files)])
 
 
 def cached(data_dir: Path, cache_dir: Path, mix: MixConfig = DEFAULT_MIX) -> Path:

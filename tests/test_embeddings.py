@@ -1,5 +1,6 @@
 """Word vectors pretrained on unlabelled text, and training that starts from them."""
 
+import os
 import random
 
 import numpy as np
@@ -86,6 +87,11 @@ def test_auto_vectors_are_built_once_and_cached(tmp_path):
     assert first is not None and first.is_file()
     mtime = first.stat().st_mtime_ns
     assert resolve_embeddings("auto", data, tmp_path / "cache", dim=4) == first and first.stat().st_mtime_ns == mtime
+    # a copy of the same data with new modification times reuses the vectors; other bytes do not
+    os.utime(data / "news" / "all.parquet", ns=(1, 1))
+    assert resolve_embeddings("auto", data, tmp_path / "cache", dim=4) == first
+    pq.write_table(pa.table({"text": _corpus(901)}), data / "news" / "all.parquet")
+    assert resolve_embeddings("auto", data, tmp_path / "cache", dim=4) != first
     assert resolve_embeddings("none", data, tmp_path / "cache", dim=4) is None
     assert resolve_embeddings("auto", tmp_path / "missing", tmp_path / "cache", dim=4) is None
     # too little text for vectors this size: training goes on from random vectors
