@@ -65,15 +65,6 @@ class EncodedBatch:
         return cls(pa.table(keys, schema=KEY_SCHEMA), flat, offsets)
 
 
-def skip_record(doc_id, source, published, reason: str) -> dict:
-    return {
-        "doc_id": doc_id,
-        "source": source,
-        "date": published.date().isoformat() if published is not None else None,
-        "reason": reason,
-    }
-
-
 class _EncodeFn(beam.DoFn):
     def __init__(self, model_dir: str, max_tokens: int | None, topics: Topics, torch_threads: int | None,
                  max_batch_tokens: int):
@@ -94,8 +85,7 @@ class _EncodeFn(beam.DoFn):
 
     def process(self, table: pa.Table):
         self.read.inc(table.num_rows)
-        published = table.column("published_at")
-        days = pc.strftime(published, format="%Y-%m-%d").to_pylist()
+        days = pc.strftime(table.column("published_at"), format="%Y-%m-%d").to_pylist()
         columns = zip(
             table.column("doc_id").to_pylist(), table.column("source").to_pylist(), days,
             table.column("lang").to_pylist(), table.column("text").to_pylist(), strict=True,
@@ -104,16 +94,16 @@ class _EncodeFn(beam.DoFn):
         ids: list[list[int]] = []
         tokens_in_batch = 0
         stoi, limit, truncated = self.vocab.stoi, self.max_tokens, 0
-        for row, (doc_id, source, day, lang, text) in enumerate(columns):
+        for doc_id, source, day, lang, text in columns:
             if day is None:
                 yield self._skip(doc_id, source, None, "no_timestamp")
                 continue
             if not isinstance(text, str) or not text.strip():
-                yield self._skip(doc_id, source, published[row].as_py(), "empty_text")
+                yield self._skip(doc_id, source, day, "empty_text")
                 continue
             tokens, chars_cut = tokenize_prefix(text, limit)
             if not tokens:
-                yield self._skip(doc_id, source, published[row].as_py(), "no_tokens")
+                yield self._skip(doc_id, source, day, "no_tokens")
                 continue
             cut = len(tokens) > limit
             if cut:
@@ -131,9 +121,9 @@ class _EncodeFn(beam.DoFn):
             yield EncodedBatch.from_lists(keys, ids)
         self.truncated.inc(truncated)
 
-    def _skip(self, doc_id, source, published, reason: str):
+    def _skip(self, doc_id, source, day: str | None, reason: str):
         Metrics.counter(NAMESPACE, f"documents_skipped_{reason}").inc()
-        return beam.pvalue.TaggedOutput(SKIPPED, skip_record(doc_id, source, published, reason))
+        return beam.pvalue.TaggedOutput(SKIPPED, {"doc_id": doc_id, "source": source, "date": day, "reason": reason})
 
 
 class EncodeDocuments(beam.PTransform):
