@@ -8,7 +8,7 @@ from pathlib import Path
 from prefect import flow
 
 from flows.tasks import ingest_task
-from ingestion.config import select_sources, source_from_preset
+from ingestion.config import specs_for
 
 
 @flow(name="ingest")
@@ -19,7 +19,8 @@ def ingest_flow(
     sources: list[str] | None = None,
     input: str | None = None,
     preset: str = "generic",
-    format: str = "auto",
+    format: str | None = None,
+    published_at: str | None = None,
     start: date | None = None,
     end: date | None = None,
     beam: bool = False,
@@ -27,10 +28,5 @@ def ingest_flow(
 ) -> list[dict]:
     """The same choices as `sentiment ingest`: a sources file, one --input, or the demo's corpora;
     `beam` runs each source as a Beam job (on the `profile`'s runner when given)."""
-    if input:
-        if not sources or len(sources) != 1:
-            raise ValueError("an input needs exactly one source name")
-        specs = [source_from_preset(sources[0], input, preset, format=format)]
-    else:
-        specs = select_sources(config, data_dir, sources)
+    specs = specs_for(config, data_dir, sources, input, preset, format=format, published_at=published_at)
     return [ingest_task(spec, home, start, end, beam, profile).as_dict() for spec in specs]

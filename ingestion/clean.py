@@ -18,20 +18,24 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from ingestion.columnar import clean_columns, eligible
+from ingestion.fields import as_paths, blank, describe_keys, first
 from ingestion.readers import jsonl_record
 from ingestion.records import (
     RecordError,
     clean_text,
     content_hash,
     html_to_text,
+    join_title,
     make_doc_id,
     optional_str,
     parse_timestamp,
+    remove_invisible,
     repair_text,
     storable,
+    unescape_entities,
 )
 from ingestion.schema import STAGE_SCHEMA, order_key
-from ingestion.sources import RawRecord, SourceSpec
+from ingestion.sources import OPTIONAL_FIELDS, PARSED, RawRecord, SourceSpec
 
 MIN_SPLIT_LINES = 64  # a rejected block is halved down to this many lines, then read record by record
 
@@ -58,12 +62,25 @@ class Window:
 
 
 @dataclass
+class Fixes:
+    """Characters changed while cleaning, counted per source."""
+
+    replaced: int = 0  # stored as U+FFFD: undecodable bytes, lone surrogates
+    entities: int = 0  # HTML entities decoded (&amp; -> &), where the source escapes them
+    invisible: int = 0  # byte-order marks and zero-width spaces removed
+
+
+@dataclass
 class Cleaned:
     rows: pa.Table  # STAGE_SCHEMA
     quarantined: list[dict] = field(default_factory=list)  # QUARANTINE_SCHEMA rows
     read: int = 0
     out_of_range: int = 0
     chars_replaced: int = 0
+    entities_decoded: int = 0
+    chars_removed: int = 0
+    found: dict[str, int] = field(default_factory=dict)  # per optional field setting: records where it matched
+    keys: str = ""  # the top-level keys of a parsed record, for the warning about a field that matched nothing
 
     @staticmethod
     def combine(parts: list[Cleaned]) -> Cleaned:
@@ -71,28 +88,50 @@ class Cleaned:
             return Cleaned(STAGE_SCHEMA.empty_table())
         return Cleaned(pa.concat_tables([p.rows for p in parts]),
                        [row for p in parts for row in p.quarantined], sum(p.read for p in parts),
-                       sum(p.out_of_range for p in parts), sum(p.chars_replaced for p in parts))
+                       sum(p.out_of_range for p in parts), sum(p.chars_replaced for p in parts),
+                       sum(p.entities_decoded for p in parts), sum(p.chars_removed for p in parts),
+                       add_found(*(p.found for p in parts)), next((p.keys for p in parts if p.keys), ""))
+
+
+def add_found(*counts: dict[str, int]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for count in counts:
+        for key, value in count.items():
+            total[key] = total.get(key, 0) + value
+    return total
 
 
 def clean_records(records: Iterable[RawRecord], spec: SourceSpec, now: datetime, window: Window,
                   file_index: int) -> Cleaned:
     """The per-record path: each record through `to_row`, or to the quarantine with the reason."""
-    rows, quarantined, read, out_of_range, replaced = [], [], 0, 0, 0
+    rows, quarantined, read, out_of_range = [], [], 0, 0
+    fixes = Fixes()
+    optional = [(name, as_paths(getattr(spec, name))) for name in OPTIONAL_FIELDS if getattr(spec, name)]
+    found = {PARSED: 0, **{name: 0 for name, _ in optional}}
+    keys = ""
     for record in records:
         read += 1
+        if record.fields is not None:
+            found[PARSED] += 1
+            keys = keys or describe_keys(record.fields)
+            for name, paths in optional:
+                found[name] += not blank(first(record.fields, paths))
         try:
             row, fixed = to_row(record, spec, now)
         except RecordError as err:
             quarantined.append(quarantine_row(spec, record, str(err), now))
-            replaced += record.replaced
+            fixes.replaced += record.replaced
             continue
-        replaced += fixed
+        fixes.replaced += fixed.replaced
+        fixes.entities += fixed.entities
+        fixes.invisible += fixed.invisible
         if not window.holds(row["published_at"].date()):
             out_of_range += 1
             continue
         row["_order"] = order_key(file_index, record.number)
         rows.append(row)
-    return Cleaned(pa.Table.from_pylist(rows, schema=STAGE_SCHEMA), quarantined, read, out_of_range, replaced)
+    return Cleaned(pa.Table.from_pylist(rows, schema=STAGE_SCHEMA), quarantined, read, out_of_range, fixes.replaced,
+                   fixes.entities, fixes.invisible, found, keys)
 
 
 def clean_table(table: pa.Table, first: int, records, spec: SourceSpec, now: datetime, window: Window,
@@ -111,7 +150,8 @@ def clean_table(table: pa.Table, first: int, records, spec: SourceSpec, now: dat
     slow = clean_records(records(columns.deferred), spec, now, window, file_index) if len(columns.deferred) \
         else Cleaned(STAGE_SCHEMA.empty_table())
     return Cleaned(pa.concat_tables([fast.cast(STAGE_SCHEMA), slow.rows]), slow.quarantined,
-                   table.num_rows, out_of_range + slow.out_of_range, slow.chars_replaced)
+                   table.num_rows, out_of_range + slow.out_of_range, slow.chars_replaced, slow.entities_decoded,
+                   slow.chars_removed, columns.found, ", ".join(table.column_names[:12]))
 
 
 def clean_jsonl_block(data: bytes, first: int, name: str, spec: SourceSpec, now: datetime, window: Window,
@@ -149,48 +189,78 @@ def _parse_jsonl(data: bytes, lines: int) -> pa.Table | None:
     return table if table.num_rows == lines else None  # pyarrow skips blank lines; we quarantine them
 
 
-def to_row(record: RawRecord, spec: SourceSpec, now: datetime) -> tuple[dict, int]:
-    """A RAW_SCHEMA row from one record and the characters its repair replaced, or RecordError with
+def to_row(record: RawRecord, spec: SourceSpec, now: datetime) -> tuple[dict, Fixes]:
+    """A RAW_SCHEMA row from one record and the characters its cleaning changed, or RecordError with
     the reason. The language is left empty (identified for the new rows at the merge) unless the
     record carries one or identification is off."""
     if record.fields is None:
         raise RecordError(record.error or "unreadable record")
     fields = record.fields
-    body = fields.get(spec.text_field)
-    for fallback in spec.text_fallbacks:
-        if body is None or (isinstance(body, str) and not body.strip()):
-            body = fields.get(fallback)
-    title = optional_str(fields.get(spec.title_field)) if spec.title_field else None
+    text_paths = (spec.text_field, *spec.text_fallbacks)
+    body = first(fields, text_paths)
+    title = optional_str(first(fields, as_paths(spec.title_field))) if spec.title_field else None
+    fixes = Fixes(replaced=record.replaced)
     if spec.html:
         body = html_to_text(body) if isinstance(body, str) else body
         title = html_to_text(title) if title else title
+    elif spec.unescape:
+        body, fixes.entities = unescape_entities(body) if isinstance(body, str) else (body, 0)
+        title, decoded = unescape_entities(title) if title else (title, 0)
+        fixes.entities += decoded
     if spec.combine_title and title:
-        body = f"{title}. {body}" if isinstance(body, str) and body.strip() else title
-    replaced = 0
+        body = join_title(title, body) if isinstance(body, str) and body.strip() else title
+    if body is None:
+        raise RecordError(f"missing text: looked for {', '.join(text_paths)}; record has {describe_keys(fields)}")
     if isinstance(body, str):
-        body, replaced = repair_text(body)
+        body, fixes.replaced = repair_text(body)
+        fixes.replaced += record.replaced
+        body, fixes.invisible = remove_invisible(body)
     text = clean_text(body)
-    title, fixed = repair_text(clean_text(title)) if title else (None, 0)
-    author, fixed_author = _repaired(fields.get(spec.author_field) if spec.author_field else None)
-    url, fixed_url = _repaired(fields.get(spec.url_field) if spec.url_field else None)
+    if title:
+        title, removed = remove_invisible(title)
+        title, fixed = repair_text(title)
+        title = optional_str(_clean_or_none(title))
+        fixes.replaced, fixes.invisible = fixes.replaced + fixed, fixes.invisible + removed
+    author, fixed_author = _repaired(first(fields, as_paths(spec.author_field)) if spec.author_field else None)
+    url, fixed_url = _repaired(first(fields, as_paths(spec.url_field)) if spec.url_field else None)
+    kind, _ = _repaired(first(fields, as_paths(spec.kind_field)) if spec.kind_field else None)
+    ref_id, _ = _repaired(first(fields, as_paths(spec.ref_field)) if spec.ref_field else None)
+    fixes.replaced += fixed_author + fixed_url
     digest = content_hash(text)
-    native_id = fields.get(spec.id_field) if spec.id_field else None
+    native_id = first(fields, as_paths(spec.id_field)) if spec.id_field else None
     if isinstance(native_id, str):
         native_id = storable(native_id, f"id field {spec.id_field!r}")
-    lang = storable(fields.get(spec.lang_field), f"language field {spec.lang_field!r}") if spec.lang_field else None
+    lang = storable(first(fields, as_paths(spec.lang_field)), f"language field {spec.lang_field!r}") \
+        if spec.lang_field else None
+    time_paths = as_paths(spec.time_field)
+    when = first(fields, time_paths)
+    if blank(when):
+        if spec.published_at is None:
+            raise RecordError(f"missing timestamp: looked for {', '.join(time_paths)}; record has "
+                              f"{describe_keys(fields)} (an undated corpus can be given a time: published_at)")
+        when = spec.published_at
     row = {
         "doc_id": make_doc_id(spec.name, native_id, digest),
         "source": spec.name,
-        "published_at": parse_timestamp(fields.get(spec.time_field), spec.timezone),
+        "published_at": parse_timestamp(when, spec.timezone),
         "text": text,
         "title": title,
         "author": author,
         "url": url,
         "lang": lang if lang or spec.detect_lang else spec.default_lang,
+        "kind": kind,
+        "ref_id": ref_id,
         "content_hash": digest,
         "ingested_at": now,
     }
-    return row, replaced + fixed + fixed_author + fixed_url + record.replaced
+    return row, fixes
+
+
+def _clean_or_none(value: str) -> str | None:
+    try:
+        return clean_text(value)
+    except RecordError:
+        return None
 
 
 def _repaired(value: object) -> tuple[str | None, int]:

@@ -17,8 +17,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingestion.records import _EPOCH_MS_THRESHOLD
-from ingestion.sources import SourceSpec
+from ingestion.fields import as_paths, is_plain
+from ingestion.records import _EPOCH_MS_THRESHOLD, _TERMINAL, INVISIBLE
+from ingestion.sources import FIELD_SETTINGS, OPTIONAL_FIELDS, PARSED, SourceSpec
 
 # Python's whitespace (str.isspace, re's \s, str.strip), spelled for RE2 and for utf8_trim (a test
 # checks it against str.isspace).
@@ -32,6 +33,9 @@ _BLANK = "^" + _SPACE_CLASS + "*$"
 _SECONDS_RANGE = (-62135596800, 253402300799)  # 0001-01-01 .. 9999-12-31: what Python's datetime holds
 _ISO_NAIVE = r"^\d{4}-\d{2}-\d{2}[T ](?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d$"
 _ISO_ZONED = _ISO_NAIVE[:-1] + r"[+-](?:[01]\d|2[0-3]):[0-5]\d$"
+_INVISIBLE = INVISIBLE.pattern  # rows holding these go per record, where their removal is counted
+_ENDS_SENTENCE = "(" + "|".join(_TERMINAL).replace(".", "\\.").replace("?", "\\?") + ")[" + "".join(
+    f"\\x{{{ord(c):x}}}" for c in WHITESPACE) + "]*$"
 _TEXTUAL = (pa.types.is_string, pa.types.is_large_string, pa.types.is_null)
 
 
@@ -40,18 +44,21 @@ class Columns:
     rows: pa.Table  # RAW_SCHEMA columns with `lang` possibly null (identified at the merge)
     accepted: np.ndarray  # positions in the input table of `rows`, ascending
     deferred: np.ndarray  # positions the per-record path must handle, ascending
+    found: dict[str, int]  # per optional field setting, the rows where it holds a value
 
 
 def eligible(table: pa.Table, spec: SourceSpec) -> bool:
     """Whether the batch path can clean this table's columns (else every row goes per record)."""
-    if spec.html:
+    if spec.html or spec.unescape or spec.shape:
         return False
+    if not all(is_plain(as_paths(getattr(spec, name))) for name in FIELD_SETTINGS):
+        return False  # dotted paths and lists of fallbacks are followed per record
     types = {name: table.schema.field(name).type for name in table.column_names}
     textual = (spec.text_field, *spec.text_fallbacks, spec.title_field, spec.lang_field)
     if any(name in types and not _is(types[name], _TEXTUAL) for name in textual if name):
         return False  # e.g. a number where the text should be: quarantined per record, with the reason
     if any(name in types and not (_is(types[name], _TEXTUAL) or pa.types.is_integer(types[name]))
-           for name in (spec.id_field, spec.author_field, spec.url_field) if name):
+           for name in (spec.id_field, spec.author_field, spec.url_field, spec.kind_field, spec.ref_field) if name):
         return False
     kind = types.get(spec.time_field)
     if kind is None or _is(kind, _TEXTUAL) or pa.types.is_integer(kind):
@@ -147,12 +154,19 @@ def clean_columns(table: pa.Table, spec: SourceSpec, now: datetime) -> Columns:
         body = pc.if_else(_blank(body), _column(table, fallback), body)
     title = _stripped(_column(table, spec.title_field)) if spec.title_field else pa.nulls(n, pa.string())
     if spec.combine_title:
-        joined = pc.binary_join_element_wise(title, body, ". ")
+        ends = pc.fill_null(pc.match_substring_regex(title, _ENDS_SENTENCE), False)
+        separator = pc.if_else(ends, pa.scalar(" "), pa.scalar(". "))
+        joined = pc.binary_join_element_wise(title, separator, body, "")
         body = pc.if_else(pc.and_(pc.is_valid(title), _blank(body)), title,
                           pc.if_else(pc.is_valid(title), joined, body))
     text = clean_text(body)
     published = _timestamps(table, spec)
     ok = pc.and_(pc.fill_null(pc.not_equal(text, ""), False), pc.is_valid(published))
+    if pc.any(pc.fill_null(pc.match_substring_regex(text, _INVISIBLE), False)).as_py() or (
+            spec.title_field and pc.any(pc.fill_null(pc.match_substring_regex(title, _INVISIBLE), False)).as_py()):
+        ok = pc.and_(ok, pc.invert(pc.fill_null(pc.match_substring_regex(text, _INVISIBLE), False)))
+        if spec.title_field:
+            ok = pc.and_(ok, pc.invert(pc.fill_null(pc.match_substring_regex(title, _INVISIBLE), False)))
     accepted = pc.indices_nonzero(ok)
     deferred = pc.indices_nonzero(pc.invert(ok)).to_numpy()
     everything = len(deferred) == 0
@@ -172,6 +186,10 @@ def clean_columns(table: pa.Table, spec: SourceSpec, now: datetime) -> Columns:
     if not spec.detect_lang:
         lang = pc.fill_null(lang, spec.default_lang)
     m = len(accepted)
+
+    def kind_column(name: str | None) -> pa.Array:
+        return kept(_stripped(_column(table, name))) if name else pa.nulls(m, pa.string())
+
     rows = pa.table({
         "doc_id": doc_id,
         "source": pa.repeat(pa.scalar(spec.name, pa.string()), m),
@@ -182,7 +200,19 @@ def clean_columns(table: pa.Table, spec: SourceSpec, now: datetime) -> Columns:
         else pa.nulls(m, pa.string()),
         "url": kept(_stripped(_column(table, spec.url_field))) if spec.url_field else pa.nulls(m, pa.string()),
         "lang": lang,
+        "kind": kind_column(spec.kind_field),
+        "ref_id": kind_column(spec.ref_field),
         "content_hash": hashes,
         "ingested_at": pa.repeat(pa.scalar(now, pa.timestamp("us", tz="UTC")), m),
     })
-    return Columns(rows, accepted.to_numpy(), deferred)
+    return Columns(rows, accepted.to_numpy(), deferred, found_in(table, spec))
+
+
+def found_in(table: pa.Table, spec: SourceSpec) -> dict[str, int]:
+    """Per optional field setting, the rows where it holds a value (see `clean.OPTIONAL_FIELDS`)."""
+    found = {PARSED: table.num_rows}
+    for name in OPTIONAL_FIELDS:
+        column = getattr(spec, name)
+        if column:
+            found[name] = table.num_rows - table.column(column).null_count if column in table.column_names else 0
+    return found

@@ -1,7 +1,8 @@
 """Sources files (TOML) and the built-in presets for common dump shapes.
 
     [sources.worldnews]
-    preset = "reddit"                     # generic | reddit | twitter | news | feed
+    preset = "reddit"                     # generic | twitter | reddit | mastodon | bluesky | hackernews |
+                                          # youtube | news | feed
     path = "dumps/RS_2016-*.jsonl.zst"    # a file, a directory or a glob
     timezone = "UTC"                      # for naive timestamps
     # any SourceSpec field overrides the preset: text_field, time_field, default_lang, ...
@@ -15,22 +16,36 @@ from pathlib import Path
 
 from ingestion.sources import SourceSpec, demo_sources
 
+# A platform preset unpacks the export's own layout (ingestion.shapes) into flat posts, so its
+# fields are the posts' keys; each is still overridable, and `post.<path>` reaches the platform's
+# own object. Identical texts are kept on social platforms (dedup_text = false): each post has
+# its own id and person behind it, and a retweet or "+1" is a voice to count; the same post
+# twice (overlapping exports) is still stored once, by id.
+_POSTS = {"id_field": "id", "text_field": "text", "title_field": "title", "time_field": "published_at",
+          "author_field": "author", "url_field": "url", "lang_field": "lang", "kind_field": "kind",
+          "ref_field": "ref_id", "dedup_text": False}
 PRESETS: dict[str, dict] = {
     # id, text, title, published_at, author, url, lang
     "generic": {"id_field": "id", "text_field": "text", "title_field": "title", "time_field": "published_at",
                 "author_field": "author", "url_field": "url", "lang_field": "lang"},
-    # Pushshift-style Reddit dumps: comments have `body`, submissions `selftext` + `title`
-    "reddit": {"id_field": "id", "text_field": "body", "text_fallbacks": ("selftext",), "title_field": "title",
-               "combine_title": True, "time_field": "created_utc", "author_field": "author",
-               "url_field": "permalink"},
-    # X/Twitter API v2 exports
-    "twitter": {"id_field": "id", "text_field": "text", "time_field": "created_at", "lang_field": "lang",
-                "author_field": "author_id"},
-    # news articles: the URL is the id, title + body (HTML) is the scored text
-    "news": {"id_field": "url", "text_field": "content", "text_fallbacks": ("description", "summary"),
-             "title_field": "title", "combine_title": True, "time_field": "published", "url_field": "url",
-             "author_field": "author", "lang_field": "lang", "html": True},
-    # RSS 2.0 / RSS 1.0 / Atom, from a file or an http(s) URL
+    # X/Twitter: API v2 pages (twarc2), stream lines, flatten output, v1.1 tweets; text HTML-escaped
+    "twitter": {**_POSTS, "shape": "twitter", "unescape": True},
+    # Reddit: Pushshift dumps (RC_/RS_ monthly, subreddit dumps), API listings; text HTML-escaped
+    "reddit": {**_POSTS, "shape": "reddit", "combine_title": True, "unescape": True},
+    # Mastodon statuses (content is HTML; a content warning is the title)
+    "mastodon": {**_POSTS, "shape": "mastodon", "combine_title": True, "html": True},
+    # Bluesky: feed and search pages, postViews, Jetstream commits
+    "bluesky": {**_POSTS, "shape": "bluesky"},
+    # Hacker News items (official API) and Algolia hits; text is HTML
+    "hackernews": {**_POSTS, "shape": "hackernews", "combine_title": True, "html": True},
+    # YouTube Data API v3 commentThreads (top-level comments and their replies)
+    "youtube": {**_POSTS, "shape": "youtube"},
+    # news articles: the URL is the id, title + body (HTML) is the scored text; news-please's names too
+    "news": {"id_field": "url", "text_field": "content", "text_fallbacks": ("maintext", "description", "summary"),
+             "title_field": "title", "combine_title": True, "time_field": ("published", "date_publish"),
+             "url_field": "url", "author_field": ("author", "authors"), "lang_field": ("lang", "language"),
+             "html": True},
+    # RSS 2.0 / RSS 1.0 / Atom, from files or an http(s) URL
     "feed": {"format": "feed", "id_field": "id", "text_field": "content", "title_field": "title",
              "combine_title": True, "time_field": "published", "url_field": "url", "author_field": "author",
              "lang_field": "lang", "html": True},
@@ -45,8 +60,7 @@ def source_from_preset(name: str, path: str | Path, preset: str = "generic", **o
     if unknown:
         raise ValueError(f"source {name!r}: unknown setting(s) {sorted(unknown)}; known: {sorted(_SPEC_FIELDS)}")
     settings = {**PRESETS[preset], **overrides}
-    if "text_fallbacks" in settings:
-        settings["text_fallbacks"] = tuple(settings["text_fallbacks"])
+    settings["extra"] = {**settings.get("extra", {}), "explicit": tuple(sorted(overrides)), "preset": preset}
     return SourceSpec(name=name, path=path, **settings)
 
 
@@ -84,3 +98,14 @@ def select_sources(config: Path | None, data_dir: Path | None, names: list[str] 
             raise ValueError(f"unknown source(s) {unknown}; configured: {sorted(s.name for s in specs)}")
         specs = [s for s in specs if s.name in names]
     return specs
+
+
+def specs_for(config: Path | None, data_dir: Path | None, names: list[str] | None, input: str | None = None,
+              preset: str = "generic", **overrides) -> list[SourceSpec]:
+    """The sources a run ingests: one --input as source `names[0]` with a preset and overrides (None
+    values are not overrides), else a sources file's (or the demo's), optionally by name."""
+    if input:
+        if not names or len(names) != 1:
+            raise ValueError("--input needs one --source NAME")
+        return [source_from_preset(names[0], input, preset, **{k: v for k, v in overrides.items() if v is not None})]
+    return select_sources(config, None if config else data_dir, names)

@@ -9,8 +9,10 @@ with entity declarations (entity-expansion tricks) is refused before parsing.
 from __future__ import annotations
 
 import calendar
+import codecs
 import hashlib
 import json
+import re
 import time
 import urllib.error
 import urllib.request
@@ -22,7 +24,7 @@ import defusedxml.ElementTree as SafeET
 import feedparser
 from defusedxml import DefusedXmlException
 
-from ingestion.sources import InputError, RawRecord, SourceSpec
+from ingestion.sources import InputError, RawRecord, SourceSpec, is_url
 
 USER_AGENT = "sentiment-analytics/0.1 (+feed ingestion)"
 
@@ -31,14 +33,17 @@ class FeedError(InputError):
     """A feed that could not be fetched or parsed; the message says which and why."""
 
 
-def is_url(location: str) -> bool:
-    return str(location).startswith(("http://", "https://"))
+_DECLARATION = re.compile(rb"^<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']")
+# What expat reads itself; any other declared encoding is decoded here and handed on as UTF-8.
+_EXPAT_NATIVE = {"utf-8", "utf_8", "utf8", "us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1", "utf-16"}
+# Legacy Chinese feeds declare gb2312 but use characters only its superset GB18030 has.
+_SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "big5": "big5hkscs"}
 
 
-def read_feed(spec: SourceSpec, state_dir: Path, timeout: float = 20.0, max_bytes: int = 20 * 2**20,
+def read_feed(location: str, spec: SourceSpec, state_dir: Path, timeout: float = 20.0, max_bytes: int = 20 * 2**20,
               retries: int = 3, backoff: float = 1.0) -> Iterator[RawRecord]:
-    """The entries of the feed at spec.path; nothing when an HTTP feed has not changed."""
-    location = str(spec.path)
+    """The entries of the feed at `location` (a file or an http(s) URL); nothing when an HTTP feed
+    has not changed."""
     if is_url(location):
         payload = fetch(location, state_dir, timeout, max_bytes, retries, backoff)
         if payload is None:
@@ -46,9 +51,30 @@ def read_feed(spec: SourceSpec, state_dir: Path, timeout: float = 20.0, max_byte
     else:
         path = Path(location)
         if not path.is_file():
-            raise FileNotFoundError(f"source {spec.name!r}: feed file not found: {path}")
+            raise FeedError(f"source {spec.name!r}: feed file not found: {path}")
         payload = path.read_bytes()
     yield from parse(payload, location)
+
+
+def as_utf8(payload: bytes, location: str) -> bytes:
+    """The feed's XML as UTF-8, from its first "<": whitespace or a byte-order mark before the XML
+    declaration is dropped (feedparser tolerates it, XML parsers do not), and an encoding expat
+    cannot read (gb2312, Big5, Shift_JIS, EUC-KR, ...) is decoded and the declaration rewritten."""
+    payload = payload.lstrip(b"\xef\xbb\xbf \t\r\n\x00")
+    declared = _DECLARATION.match(payload)
+    if not declared:
+        return payload
+    name = declared.group(1).decode("ascii").lower()
+    if name in _EXPAT_NATIVE:
+        return payload
+    try:
+        codec = codecs.lookup(_SUPERSETS.get(name, name)).name
+    except LookupError as err:
+        raise FeedError(f"{location}: the feed declares encoding {name!r}, which is not known; nothing was "
+                        "ingested from it") from err
+    text = payload.decode(codec, errors="replace")
+    end = declared.end()
+    return b'<?xml version="1.0" encoding="utf-8"' + text.encode("utf-8")[len(payload[:end].decode(codec)):]
 
 
 def fetch(url: str, state_dir: Path, timeout: float, max_bytes: int, retries: int, backoff: float) -> bytes | None:
@@ -88,12 +114,13 @@ def fetch(url: str, state_dir: Path, timeout: float, max_bytes: int, retries: in
 
 
 def parse(payload: bytes, location: str) -> Iterator[RawRecord]:
+    payload = as_utf8(payload, location)
     try:
         SafeET.fromstring(payload)  # refuses DTDs with entity declarations, external entities
     except DefusedXmlException as err:
         raise FeedError(f"{location}: refused: the XML declares entities ({type(err).__name__}), "
                         "a known expansion attack; nothing was ingested from it") from err
-    except SafeET.ParseError as err:
+    except (SafeET.ParseError, ValueError) as err:
         raise FeedError(f"{location}: not well-formed XML ({err}); nothing was ingested from it") from err
     feed = feedparser.parse(payload)
     lang = feed.feed.get("language")

@@ -9,11 +9,12 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from ingestion.clean import Window, unreadable_rest
+from ingestion.clean import Window, add_found, unreadable_rest
+from ingestion.diagnose import input_warnings
 from ingestion.inputs import input_tasks
 from ingestion.merge import DayStage, write_quarantine
 from ingestion.parallel import Piece, pool_for
-from ingestion.sources import InputError, SourceSpec, input_files
+from ingestion.sources import InputError, SourceSpec, input_files, is_url
 from sentiment.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,10 @@ class IngestSummary:
     partitions_written: int = 0
     out_of_range: int = 0  # records dated outside the requested window (not stored, not lost: still in the input)
     chars_replaced: int = 0  # characters stored as U+FFFD: undecodable bytes, lone surrogates
-    errors: list[dict] = field(default_factory=list)  # input files that could not be read to the end
+    entities_decoded: int = 0  # HTML entities decoded (&amp; -> &) where the source escapes its text
+    chars_removed: int = 0  # byte-order marks and zero-width spaces removed from texts and titles
+    errors: list[dict] = field(default_factory=list)  # inputs that could not be read (to the end, or at all)
+    warnings: list[str] = field(default_factory=list)  # field paths that matched nothing, inputs mostly quarantined
 
     @property
     def reconciles(self) -> bool:
@@ -37,6 +41,10 @@ class IngestSummary:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    def counts(self) -> dict:
+        """The counts and errors, without the warnings (which only the local path gives, per input)."""
+        return {k: v for k, v in self.as_dict().items() if k != "warnings"}
 
 
 def ingest_source(
@@ -62,12 +70,15 @@ def ingest_source(
         try:
             for file_index, location in enumerate(inputs):
                 quarantined: list[dict] = []
+                found: dict[str, int] = {}
+                keys, read_before = "", summary.read
                 tasks = input_tasks(location, spec, file_index, warehouse.root / "state" / "feeds")
                 try:
                     for piece in pool.clean(tasks, spec, now, window, stage):
                         _count(summary, piece)
                         stage.add(piece.path, piece.days)
                         quarantined += piece.quarantined
+                        found, keys = add_found(found, piece.found), keys or piece.keys
                         bar.update(piece.read)
                 except InputError as err:
                     # The unread rest of the file is quarantined as one record, so it shows in the table.
@@ -77,6 +88,8 @@ def ingest_source(
                     quarantined.append(unreadable_rest(spec, str(location), err, now))
                 summary.quarantined += len(quarantined)
                 write_quarantine(warehouse, spec.name, str(location), quarantined)
+                summary.warnings += input_warnings(spec, str(location), found, keys, summary.read - read_before,
+                                                   quarantined)
             bar.close()
             days = tqdm(desc=f"merge {spec.name}", unit=" days", total=len(stage.days()), disable=not progress,
                         mininterval=1.0)
@@ -89,6 +102,8 @@ def ingest_source(
         finally:
             stage.close()
             bar.close()
+    for warning in summary.warnings:
+        log.warning("%s", warning)
     if summary.chars_replaced:
         log.warning("%s: %d characters were stored as U+FFFD (bytes not valid in the files' encoding %r, or lone "
                     "surrogates in JSON text); if the files are not %s, set encoding = \"auto\" or their encoding "
@@ -104,11 +119,26 @@ def ingest_source(
 
 
 def locations(spec: SourceSpec) -> list[Path | str]:
-    """The inputs of the source: its dump files, or its one feed."""
-    return [spec.path] if spec.format == "feed" else input_files(spec)
+    """The inputs of the source: its dump or feed files, or the feed at its URL."""
+    return [spec.path] if is_url(spec.path) else input_files(spec)
 
 
 def _count(summary: IngestSummary, piece: Piece) -> None:
     summary.read += piece.read
     summary.out_of_range += piece.out_of_range
     summary.chars_replaced += piece.chars_replaced
+    summary.entities_decoded += piece.entities_decoded
+    summary.chars_removed += piece.chars_removed
+
+
+def ingest_each(specs: list[SourceSpec], ingest) -> list[IngestSummary]:
+    """`ingest(spec)` for every source; a source that fails as a whole (nothing matches its path, a
+    bad setting) is that source's error, reported in its summary, and the others still run."""
+    summaries = []
+    for spec in specs:
+        try:
+            summaries.append(ingest(spec))
+        except (InputError, ValueError, FileNotFoundError, OSError) as err:
+            log.error("%s: %s", spec.name, err)
+            summaries.append(IngestSummary(spec.name, errors=[{"input": str(spec.path), "error": str(err)}]))
+    return summaries

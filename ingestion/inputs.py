@@ -16,13 +16,15 @@ import pyarrow as pa
 
 from ingestion.clean import Cleaned, Window, clean_jsonl_block, clean_records, clean_table
 from ingestion.readers import is_utf8, read_stream
+from ingestion.shapes import unpack_records
 from ingestion.sources import (
     RawRecord,
     SourceSpec,
-    file_format,
     is_remote,
+    is_url,
     open_input,
     parquet_batches,
+    resolve_format,
     sniff_compression,
 )
 
@@ -75,27 +77,39 @@ def input_tasks(location: Path | str, spec: SourceSpec, file_index: int, state: 
     """The pieces of one input (a dump file, or the feed), read in order; InputError when it cannot
     be read to its end, after the pieces read before."""
     name = str(location)
-    if spec.format == "feed":
+    fmt = "feed" if spec.format == "feed" or is_url(name) else resolve_format(location, spec)
+    if fmt == "feed":
         from ingestion.feeds import read_feed
 
         cap = min(spec.max_bytes, 256 * 2**20)
-        yield from _record_tasks(read_feed(spec, state, spec.http_timeout, cap, spec.http_retries), file_index, name)
+        yield from _record_tasks(read_feed(name, spec, state, spec.http_timeout, cap, spec.http_retries),
+                                 file_index, name, spec)
         return
-    fmt, _ = file_format(Path(name.split("://")[-1]), spec.format)
     if fmt == "parquet":
+        if spec.shape:  # nested platform records: unpacked per record
+            yield from _record_tasks(_parquet_records(location, name), file_index, name, spec)
+            return
         first = 0
         for batch in parquet_batches(location, BATCH_ROWS):
             yield Task("batch", file_index, name, first, batch)
             first += batch.num_rows
         return
     with open_input(location, spec) as (shape, stream, encoding):
-        if shape == "jsonl" and is_utf8(encoding):
+        if shape == "jsonl" and is_utf8(encoding) and not spec.shape:
             # A plain local file is re-read by whoever cleans the block, so only its place travels.
             seekable = not is_remote(location) and sniff_compression(_head(location)) is None
             for first, offset, block in jsonl_blocks(stream, BLOCK_BYTES):
                 yield Task("jsonl", file_index, name, first, (offset, len(block)) if seekable else block)
         else:
-            yield from _record_tasks(read_stream(shape, stream, name, encoding), file_index, name)
+            yield from _record_tasks(read_stream(shape, stream, name, encoding, spec), file_index, name, spec)
+
+
+def _parquet_records(location: Path | str, name: str) -> Iterator[RawRecord]:
+    number = 0
+    for batch in parquet_batches(location, BATCH_ROWS):
+        for fields in batch.to_pylist():
+            yield RawRecord(number, fields, input=name)
+            number += 1
 
 
 def _head(path: Path | str) -> bytes:
@@ -103,8 +117,10 @@ def _head(path: Path | str) -> bytes:
         return handle.read(8)
 
 
-def _record_tasks(records, file_index: int, name: str) -> Iterator[Task]:
-    """The per-record path's pieces, CHUNK_RECORDS records each."""
+def _record_tasks(records, file_index: int, name: str, spec: SourceSpec) -> Iterator[Task]:
+    """The per-record path's pieces, CHUNK_RECORDS records each (a platform's records unpacked first)."""
+    if spec.shape:
+        records = unpack_records(records, spec.shape)
     chunk: list[RawRecord] = []
     for record in records:
         chunk.append(record)

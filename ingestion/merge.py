@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ingestion.language import detect_languages
-from ingestion.schema import QUARANTINE_SCHEMA, RAW_PARQUET, RAW_SCHEMA, STAGE_SCHEMA
+from ingestion.schema import QUARANTINE_SCHEMA, RAW_PARQUET, STAGE_SCHEMA, conform
 from ingestion.sources import SourceSpec
 from sentiment.warehouse import PART_FILE, Warehouse, write_file_atomic, write_partition
 
@@ -161,7 +161,7 @@ def merge_day(warehouse: Warehouse, spec: SourceSpec, day: str, staged: pa.Table
     kept = pc.take(in_order, pa.array(keep, pa.int64()))
     by_id = pc.take(kept, pc.sort_indices(pc.take(staged.column("doc_id"), kept)))  # one take, already sorted
     new = with_languages(staged.drop_columns(["_order"]).take(by_id), spec, cache or LanguageCache())
-    table = new if existing is None else pa.concat_tables([existing.cast(RAW_SCHEMA), new]).sort_by("doc_id")
+    table = new if existing is None else pa.concat_tables([conform(existing), new]).sort_by("doc_id")
     write_partition(table, directory, **RAW_PARQUET)
     return len(keep), staged.num_rows - len(keep)
 

@@ -36,12 +36,16 @@ class Piece:
     read: int
     out_of_range: int
     chars_replaced: int
+    entities_decoded: int
+    chars_removed: int
+    found: dict[str, int]  # per optional field setting, the records where it matched
+    keys: str  # a parsed record's top-level keys
 
 
 def clean_piece(task: Task, spec: SourceSpec, now: datetime, window: Window, path: Path) -> Piece:
     cleaned = run_task(task, spec, now, window)
     return Piece(path, stage_piece(cleaned.rows, path), cleaned.quarantined, cleaned.read, cleaned.out_of_range,
-                 cleaned.chars_replaced)
+                 cleaned.chars_replaced, cleaned.entities_decoded, cleaned.chars_removed, cleaned.found, cleaned.keys)
 
 
 _cache: LanguageCache | None = None  # per process: a text seen on another day is identified once

@@ -11,14 +11,17 @@ import io
 import json
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 
-from ingestion.sources import RawRecord
+from ingestion.sources import RawRecord, SourceSpec
 
 
-def read_stream(shape: str, stream, name: str, encoding: str) -> Iterator[RawRecord]:
-    """The records of an opened input: shape csv, jsonl or json-array."""
-    reader = {"csv": _read_csv, "json-array": _read_json_array, "jsonl": _read_jsonl}[shape]
+def read_stream(shape: str, stream, name: str, encoding: str, spec: SourceSpec | None = None) -> Iterator[RawRecord]:
+    """The records of an opened input: shape csv, jsonl, json-array or json-object."""
+    if shape == "csv":
+        return _read_csv(stream, name, encoding, CsvLayout.of(spec, name))
+    reader = {"json-array": _read_json_array, "jsonl": _read_jsonl, "json-object": _read_json_object}[shape]
     return reader(stream, name, encoding)
 
 
@@ -143,14 +146,53 @@ def _read_json_array(stream, name: str, encoding: str = "utf-8") -> Iterator[Raw
         number, pos, state, replaced = number + 1, end, "next", 0
 
 
-def _read_csv(stream, name: str, encoding: str = "utf-8") -> Iterator[RawRecord]:
+def _read_json_object(stream, name: str, encoding: str = "utf-8") -> Iterator[RawRecord]:
+    """A file that is one JSON object (a pretty-printed article, an API response): one record."""
+    data = stream.read(MAX_ELEMENT_CHARS + 1)
+    before = _replacements()
+    text = data.decode("utf-8-sig" if is_utf8(encoding) else encoding, errors="sentiment-count")
+    replaced = _replacements() - before
+    if len(data) > MAX_ELEMENT_CHARS:
+        yield RawRecord(0, None, f"JSON object larger than {MAX_ELEMENT_CHARS:,} bytes", text[:2000], name, replaced)
+        return
+    try:
+        fields = json.loads(text)
+    except json.JSONDecodeError as err:
+        yield RawRecord(0, None, f"malformed JSON: {err.msg} (line {err.lineno})", text[:2000], name, replaced)
+        return
+    yield RawRecord(0, fields, input=name, replaced=replaced)
+
+
+@dataclass(frozen=True)
+class CsvLayout:
+    delimiter: str = ","
+    columns: tuple[str, ...] = ()  # given names: the file has no header line
+
+    @staticmethod
+    def of(spec: SourceSpec | None, name: str) -> CsvLayout:
+        if spec is None:
+            return CsvLayout()
+        delimiter = spec.delimiter
+        if delimiter == "," and name.lower().split("?")[0].removesuffix(".gz").endswith((".tsv", ".tab")):
+            delimiter = "\t"
+        return CsvLayout(delimiter, () if spec.header else spec.columns)
+
+
+def _read_csv(stream, name: str, encoding: str = "utf-8", layout: CsvLayout = CsvLayout()) -> Iterator[RawRecord]:
+    """CSV rows as records. With a header, blank lines before it are skipped; without one
+    (`layout.columns`), every row is a record. Tab-separated files (GDELT) have quote characters
+    inside fields, so only comma-separated files treat quotes as quoting."""
     codec = "utf-8-sig" if is_utf8(encoding) else encoding
     text = io.TextIOWrapper(stream, encoding=codec, errors="sentiment-count", newline="")
     counted = _replacements()
-    reader = csv.reader(text)
-    header = next(reader, None)
-    if header is None:
-        return
+    quoting = csv.QUOTE_MINIMAL if layout.delimiter != "\t" else csv.QUOTE_NONE
+    reader = csv.reader(text, delimiter=layout.delimiter, quoting=quoting)
+    header = list(layout.columns)
+    if not header:
+        header = next((row for row in reader if any(cell.strip() for cell in row)), None)
+        if header is None:
+            return
+        header = [column.strip().lstrip("\ufeff") for column in header]
     number = 0
     while True:
         row = next(reader, None)
@@ -160,8 +202,10 @@ def _read_csv(stream, name: str, encoding: str = "utf-8") -> Iterator[RawRecord]
         # one (exact in total, approximate per record).
         replaced, counted = _replacements() - counted, _replacements()
         if len(row) != len(header):
-            yield RawRecord(number, None, f"CSV row has {len(row)} fields, header has {len(header)}",
-                            json.dumps(row), name, replaced)
+            what = "the header has" if not layout.columns else "columns = [...] names"
+            yield RawRecord(number, None, f"CSV row has {len(row)} fields, {what} {len(header)} (delimiter "
+                            f"{layout.delimiter!r}; a file without a header line needs header = false and "
+                            "columns = [...])", json.dumps(row), name, replaced)
         else:
             fields = {k: (v if v != "" else None) for k, v in zip(header, row, strict=True)}
             yield RawRecord(number, fields, input=name, replaced=replaced)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import math
 import re
 import unicodedata
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
@@ -15,6 +17,15 @@ _WHITESPACE = re.compile(r"\s+")
 # keeps it; no UTF-8 (so no Parquet column) can hold it. A valid escaped pair decodes to one character.
 _SURROGATE = re.compile("[\ud800-\udfff]")
 REPLACEMENT = "\ufffd"
+# Characters that are there but not seen: a byte-order mark inside the text (U+FEFF), zero-width
+# spaces and word joiners. Zero-width (non-)joiners (U+200C, U+200D) are kept: they shape emoji
+# sequences and Indic and Persian script.
+INVISIBLE = re.compile("[\ufeff\u200b\u2060\u180e]")
+_ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+# Titles that end a sentence already: joined to the body with a space, not ". ".
+_TERMINAL = (".", "!", "?", "…", ":", ";", "。", "！", "？")
+# Twitter API v1.1's created_at: "Wed Oct 10 20:19:24 +0000 2018".
+_TWITTER_V1 = "%a %b %d %H:%M:%S %z %Y"
 # Epoch values above this are milliseconds (1e11 s is the year 5138).
 _EPOCH_MS_THRESHOLD = 1e11
 
@@ -26,6 +37,22 @@ class RecordError(ValueError):
 def repair_text(value: str) -> tuple[str, int]:
     """`value` with each lone surrogate replaced by U+FFFD, and how many were replaced."""
     return _SURROGATE.subn(REPLACEMENT, value)
+
+
+def remove_invisible(value: str) -> tuple[str, int]:
+    """`value` without byte-order marks and zero-width spaces, and how many were removed."""
+    return INVISIBLE.subn("", value)
+
+
+def unescape_entities(value: str) -> tuple[str, int]:
+    """`value` with its HTML entities (&amp; &lt; &#39; ...) decoded, and how many there were."""
+    count = len(_ENTITY.findall(value)) if "&" in value else 0
+    return (html.unescape(value), count) if count else (value, 0)
+
+
+def join_title(title: str, body: str) -> str:
+    """"title. body", or "title body" when the title ends a sentence itself ("Why? body")."""
+    return f"{title} {body}" if title.rstrip().endswith(_TERMINAL) else f"{title}. {body}"
 
 
 def storable(value: object, what: str) -> str | None:
@@ -71,15 +98,29 @@ def parse_timestamp(value: object, tz: str = "UTC") -> datetime:
     elif isinstance(value, str) and value.strip().lstrip("-").replace(".", "", 1).isdigit():
         return parse_timestamp(float(value), tz)  # epoch seconds or milliseconds as text
     elif isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError as err:
-            raise RecordError(f"unparseable timestamp: {value[:40]!r}") from err
+        moment = _parse_text_time(value.strip())
     else:
         raise RecordError(f"unparseable timestamp of type {type(value).__name__}")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZoneInfo(tz))
     return moment.astimezone(UTC)
+
+
+def _parse_text_time(value: str) -> datetime:
+    """ISO-8601, Twitter v1.1's "Wed Oct 10 20:19:24 +0000 2018", or RFC 2822 (e-mail, RSS)."""
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        pass
+    try:
+        return datetime.strptime(value, _TWITTER_V1)
+    except ValueError:
+        pass
+    try:
+        return parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        raise RecordError(f"unparseable timestamp: {value[:40]!r} (expected ISO-8601 such as 2025-03-02T08:00:00Z, "
+                          "epoch seconds, or an RFC 2822 / Twitter v1.1 date)") from None
 
 
 def content_hash(text: str) -> str:
@@ -98,6 +139,8 @@ def make_doc_id(source: str, native_id: object, text_hash: str) -> str:
 def optional_str(value: object) -> str | None:
     if value is None:
         return None
+    if isinstance(value, list):  # e.g. a list of authors
+        value = ", ".join(str(v).strip() for v in value if v is not None and str(v).strip())
     text = str(value).strip()
     return text or None
 

@@ -12,6 +12,8 @@ RAW_SCHEMA = pa.schema(
         ("author", pa.string()),
         ("url", pa.string()),
         ("lang", pa.string()),
+        ("kind", pa.string()),  # what the record is where the source says: tweet, retweet, quote, reply, comment, ...
+        ("ref_id", pa.string()),  # what it refers to: the retweeted, quoted or replied-to post, a comment's parent
         ("content_hash", pa.string()),  # sha256 of the cleaned text, 16 hex digits
         ("ingested_at", pa.timestamp("us", tz="UTC")),
     ]
@@ -20,7 +22,7 @@ RAW_SCHEMA = pa.schema(
 # How raw partitions are written: dictionaries and min/max statistics only for the columns where
 # they pay (1.5x faster writes than for every column, files as small).
 RAW_PARQUET = {
-    "use_dictionary": ["source", "lang", "author"],
+    "use_dictionary": ["source", "lang", "author", "kind"],
     "write_statistics": ["doc_id", "source", "published_at", "lang", "author", "ingested_at"],
 }
 
@@ -28,6 +30,14 @@ RAW_PARQUET = {
 # first of two duplicates is the one kept, whatever order the rows arrive in.
 STAGE_SCHEMA = RAW_SCHEMA.append(pa.field("_order", pa.int64()))
 _RECORD_BITS = 40  # records per input file: up to 2**40
+
+
+def conform(table: pa.Table) -> pa.Table:
+    """A stored partition in RAW_SCHEMA: columns added since it was written are filled with nulls."""
+    for name in RAW_SCHEMA.names:
+        if name not in table.column_names:
+            table = table.append_column(RAW_SCHEMA.field(name), pa.nulls(table.num_rows, RAW_SCHEMA.field(name).type))
+    return table.select(RAW_SCHEMA.names).cast(RAW_SCHEMA)
 
 
 def order_key(file_index: int, record: int) -> int:

@@ -37,7 +37,8 @@ log = logging.getLogger(__name__)
 NAMESPACE = "ingest"
 QUARANTINED = "quarantined"
 INPUTS = "inputs"
-COUNTERS = ("read", "written", "duplicates", "quarantined", "partitions_written", "out_of_range", "chars_replaced")
+COUNTERS = ("read", "written", "duplicates", "quarantined", "partitions_written", "out_of_range", "chars_replaced",
+            "entities_decoded", "chars_removed")
 
 
 def _count(name: str, value: int) -> None:
@@ -83,6 +84,8 @@ class _Clean(beam.DoFn):
         _count("read", cleaned.read)
         _count("out_of_range", cleaned.out_of_range)
         _count("chars_replaced", cleaned.chars_replaced)
+        _count("entities_decoded", cleaned.entities_decoded)
+        _count("chars_removed", cleaned.chars_removed)
         _count("quarantined", len(cleaned.quarantined))
         for row in cleaned.quarantined:
             yield beam.pvalue.TaggedOutput(QUARANTINED, (task.name, row))

@@ -110,13 +110,21 @@ def ingest(
     config: Path = typer.Option(None, help="A sources file (TOML): each \\[sources.NAME] table with preset, "
                                 "path, fields."),
     source: list[str] = typer.Option(None, help="Only this source (repeatable); with --input, its name."),
-    input: str = typer.Option(None, "--input", help="Ingest one file, directory or glob without a sources file."),
-    preset: str = typer.Option("generic", help="With --input: generic, reddit, twitter or news."),
-    format: str = typer.Option("auto", help="With --input: auto, jsonl, csv, parquet or feed."),
-    encoding: str = typer.Option("utf-8", help="With --input: the text encoding of JSONL/CSV files (e.g. cp1252), "
+    input: str = typer.Option(None, "--input", help="Ingest one file, directory, glob or feed URL without a "
+                              "sources file."),
+    preset: str = typer.Option("generic", help="With --input: generic, twitter, reddit, mastodon, bluesky, "
+                               "hackernews, youtube, news or feed (README: Ingestion, the formats table)."),
+    format: str = typer.Option(None, help="With --input: jsonl, csv, parquet or feed (default: the preset's, else "
+                               "from the file's name, else from its first bytes)."),
+    encoding: str = typer.Option(None, help="With --input: the text encoding of JSONL/CSV files (e.g. cp1252), "
                                  "or auto to detect it per file."),
+    published_at: str = typer.Option(None, "--published-at", help="With --input: the time of records that carry "
+                                     "none (an undated corpus), e.g. 2025-01-01."),
     start: str = typer.Option(None, "--from", help="Only records dated from this day (YYYY-MM-DD)."),
     end: str = typer.Option(None, "--to", help="Only records dated up to this day (YYYY-MM-DD)."),
+    max_quarantined: float = typer.Option(None, "--max-quarantined", min=0.0, max=1.0,
+                                          help="Exit 1 when a source quarantines more than this share of its "
+                                          "records (e.g. 0.5), for pipelines that must not go on with an empty day."),
     workers: int = typer.Option(None, help="Processes cleaning blocks and merging days (default: one per core "
                                 "for inputs of 64 MiB or more, else this one)."),
     use_beam: bool = typer.Option(False, "--beam", help="Run the same ingestion as a Beam job (the local runner, "
@@ -127,52 +135,67 @@ def ingest(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object with the totals."),
 ):
     """Ingest dumps into raw/: clean, deduplicate, quarantine bad records (read = written + duplicates +
-    quarantined). With no --config or --input, the demo's two corpora from the datasets directory.
+    quarantined + out of range). With no --config or --input, the demo's two corpora from the
+    datasets directory.
 
     JSONL and Parquet are parsed and cleaned a block at a time with pyarrow;
     a record the batch path cannot vouch for goes record by record, and is
     stored or quarantined exactly as it would be alone. --beam runs the same
     ingestion as a Beam job, on any runner profile.
+
+    An input that cannot be read (or a source whose path matches nothing) is
+    that input's error: the others are still ingested, the error is listed,
+    and the command exits 1.
     """
-    from ingestion.config import select_sources, source_from_preset
-    from ingestion.ingest import ingest_source
+    from ingestion.config import specs_for
+    from ingestion.diagnose import over_limit
+    from ingestion.ingest import ingest_each, ingest_source
     from sentiment.warehouse import Warehouse
 
     if (profile or ctx.args) and not use_beam:
         _fail("--profile and Beam options need --beam")
     settings = _settings(home, data_dir, beam=use_beam)
     try:
-        if input:
-            if not source or len(source) != 1:
-                _fail("--input needs one --source NAME")
-            specs = [source_from_preset(source[0], input, preset, format=format, encoding=encoding)]
-        else:
-            specs = select_sources(config, None if config else settings.data_dir, source)
+        specs = specs_for(config, settings.data_dir, source, input, preset, format=format, encoding=encoding,
+                          published_at=published_at)
         window = {"start": date.fromisoformat(start) if start else None,
                   "end": date.fromisoformat(end) if end else None}
-        warehouse = Warehouse(settings.home)
-        if use_beam:
-            from pipelines.ingest import ingest_with_beam
-
-            summaries = [ingest_with_beam(spec, warehouse, profile=profile, beam_args=list(ctx.args),
-                                          **window).as_dict() for spec in specs]
-        else:
-            summaries = [ingest_source(spec, warehouse, progress=not json_out, workers=workers, **window).as_dict()
-                         for spec in specs]
     except (ValueError, FileNotFoundError) as err:
         _fail(str(err))
-    totals = {k: sum(s[k] for s in summaries)
-              for k in ("read", "written", "duplicates", "quarantined", "out_of_range", "chars_replaced")}
+    warehouse = Warehouse(settings.home)
+    if use_beam:
+        from pipelines.ingest import ingest_with_beam
+
+        def run(spec):
+            return ingest_with_beam(spec, warehouse, profile=profile, beam_args=list(ctx.args), **window)
+    else:
+        def run(spec):
+            return ingest_source(spec, warehouse, progress=not json_out, workers=workers, **window)
+    summaries = [s.as_dict() for s in ingest_each(specs, run)]
+    totals = {k: sum(s[k] for s in summaries) for k in ("read", "written", "duplicates", "quarantined",
+                                                        "out_of_range", "chars_replaced", "entities_decoded",
+                                                        "chars_removed")}
+    failed = [s["source"] for s in summaries if s["errors"]]
+    too_many = over_limit(summaries, max_quarantined)
     if json_out:
         typer.echo(json.dumps({**totals, "errors": [e for s in summaries for e in s["errors"]],
-                               "sources": summaries}))
-        return
-    for s in summaries:
-        typer.echo(f"{s['source']:<20} read {s['read']:>8}  written {s['written']:>8}  "
-                   f"duplicates {s['duplicates']:>7}  quarantined {s['quarantined']:>6}"
-                   + (f"  characters replaced {s['chars_replaced']}" if s["chars_replaced"] else ""))
-        for error in s["errors"]:
-            typer.echo(f"  error: {error['error']}", err=True)
+                               "failed_sources": failed, "over_max_quarantined": too_many, "sources": summaries}))
+    else:
+        for s in summaries:
+            fixes = "".join(f"  {label} {s[key]}" for key, label in (("chars_replaced", "characters replaced"),
+                            ("entities_decoded", "entities decoded"), ("chars_removed", "invisible removed"))
+                            if s[key])
+            typer.echo(f"{s['source']:<20} read {s['read']:>8}  written {s['written']:>8}  "
+                       f"duplicates {s['duplicates']:>7}  quarantined {s['quarantined']:>6}"
+                       + (f"  out of range {s['out_of_range']}" if s["out_of_range"] else "") + fixes)
+            for warning in s["warnings"]:
+                typer.secho(f"  warning: {warning}", fg=typer.colors.YELLOW, err=True)
+            for error in s["errors"]:
+                typer.secho(f"  error: {error['error']}", fg=typer.colors.RED, err=True)
+        for line in too_many:
+            typer.secho(f"error: {line} (--max-quarantined)", fg=typer.colors.RED, err=True)
+    if failed or too_many:
+        raise typer.Exit(code=1)
 
 
 @app.command()

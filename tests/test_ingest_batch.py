@@ -117,9 +117,13 @@ def test_the_batch_path_stores_what_the_per_record_path_stores(tmp_path, monkeyp
 
 def test_titles_fallbacks_and_combined_text_agree(tmp_path, monkeypatch):
     records = [{"id": i, "body": [None, "", "  ", "the body"][i % 4], "selftext": ["self text", None][i % 2],
-                "title": ["A title", None, "  "][i % 3], "created_utc": 1740902400 + i} for i in range(60)]
+                "title": ["A title", None, "  ", "Why?", "Wow! "][i % 5], "created_utc": 1740902400 + i}
+               for i in range(60)]
     _write_jsonl(tmp_path / "r.jsonl", records)
-    (a, fast), (b, slow) = _both_paths(tmp_path, monkeypatch, "r.jsonl", preset="reddit")
+    (a, fast), (b, slow) = _both_paths(tmp_path, monkeypatch, "r.jsonl", text_field="body", text_fallbacks=["selftext"],
+                                       title_field="title", combine_title=True, time_field="created_utc")
+    texts = {row["text"] for row in _stored(fast)}
+    assert "Why? the body" in texts and "Wow! the body" in texts and "A title. the body" in texts
     assert a.as_dict() == b.as_dict()
     assert _stored(fast) == _stored(slow) and _quarantined(fast) == _quarantined(slow)
 

@@ -82,7 +82,7 @@ def test_presets_map_reddit_and_news_shapes(tmp_path):
     ingest_source(source_from_preset("news", news, "news"), wh)
     rows = {r["doc_id"]: r for r in pq.read_table(wh.raw, partitioning=None).to_pylist()}
     assert rows["reddit:t3_x"]["text"] == "Big news" and rows["reddit:t3_x"]["author"] == "someone"
-    assert rows["reddit:c1"]["text"] == "I agree"
+    assert rows["reddit:t1_c1"]["text"] == "I agree"  # ids are fullnames: t1_ comments, t3_ submissions
     article = rows["news:https://n.example/1"]
     assert article["text"] == "Markets & you. Stocks rose" and article["title"] == "Markets & you"
     assert article["url"] == "https://n.example/1" and article["published_at"].hour == 9
@@ -94,7 +94,7 @@ def test_sources_file(tmp_path):
     config = tmp_path / "sources.toml"
     config.write_text('[sources.x]\npreset = "twitter"\npath = "tweets.jsonl"\ndefault_lang = "en"\n')
     (spec,) = load_sources(config)
-    assert spec.name == "x" and spec.time_field == "created_at" and spec.default_lang == "en"
+    assert spec.name == "x" and spec.shape == "twitter" and spec.default_lang == "en"
     summary = ingest_source(spec, Warehouse(tmp_path / "wh"))
     assert summary.written == 1
     assert pq.read_table(tmp_path / "wh" / "raw", partitioning=None).column("lang").to_pylist() == ["de"]
