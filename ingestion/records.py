@@ -95,6 +95,8 @@ def parse_timestamp(value: object, tz: str = "UTC") -> datetime:
             return datetime.fromtimestamp(seconds, tz=UTC)
         except (OverflowError, OSError, ValueError) as err:
             raise RecordError(f"timestamp out of range: {value!r}") from err
+    elif isinstance(value, str) and (compact := _compact_time(value.strip())) is not None:
+        moment = compact
     elif isinstance(value, str) and value.strip().lstrip("-").replace(".", "", 1).isdigit():
         return parse_timestamp(float(value), tz)  # epoch seconds or milliseconds as text
     elif isinstance(value, str):
@@ -104,6 +106,17 @@ def parse_timestamp(value: object, tz: str = "UTC") -> datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZoneInfo(tz))
     return moment.astimezone(UTC)
+
+
+def _compact_time(value: str) -> datetime | None:
+    """YYYYMMDD or YYYYMMDDHHMMSS as text (GDELT's SQLDATE and DATEADDED), years 1900-2100; else None
+    (other digit strings are epoch seconds or milliseconds)."""
+    if len(value) not in (8, 14) or not value.isdigit() or not ("19" <= value[:2] <= "21"):
+        return None
+    try:
+        return datetime.strptime(value, "%Y%m%d" if len(value) == 8 else "%Y%m%d%H%M%S")
+    except ValueError:
+        return None
 
 
 def _parse_text_time(value: str) -> datetime:
