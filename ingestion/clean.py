@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -225,6 +226,7 @@ def to_row(record: RawRecord, spec: SourceSpec, now: datetime) -> tuple[dict, Fi
     url, fixed_url = _repaired(first(fields, as_paths(spec.url_field)) if spec.url_field else None)
     kind, _ = _repaired(first(fields, as_paths(spec.kind_field)) if spec.kind_field else None)
     ref_id, _ = _repaired(first(fields, as_paths(spec.ref_field)) if spec.ref_field else None)
+    score = _number(first(fields, as_paths(spec.score_field))) if spec.score_field else None
     fixes.replaced += fixed_author + fixed_url
     digest = content_hash(text)
     native_id = first(fields, as_paths(spec.id_field)) if spec.id_field else None
@@ -250,10 +252,20 @@ def to_row(record: RawRecord, spec: SourceSpec, now: datetime) -> tuple[dict, Fi
         "lang": lang if lang or spec.detect_lang else spec.default_lang,
         "kind": kind,
         "ref_id": ref_id,
+        "source_score": score,
         "content_hash": digest,
         "ingested_at": now,
     }
     return row, fixes
+
+
+def _number(value: object) -> float | None:
+    """A finite number, or None (the source's score is kept when it is one, never guessed)."""
+    try:
+        number = float(value) if value is not None and not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        return None
+    return number if number is not None and math.isfinite(number) else None
 
 
 def _clean_or_none(value: str) -> str | None:

@@ -60,6 +60,9 @@ def eligible(table: pa.Table, spec: SourceSpec) -> bool:
     if any(name in types and not (_is(types[name], _TEXTUAL) or pa.types.is_integer(types[name]))
            for name in (spec.id_field, spec.author_field, spec.url_field, spec.kind_field, spec.ref_field) if name):
         return False
+    if spec.score_field in types and not (pa.types.is_integer(types[spec.score_field])
+                                          or pa.types.is_floating(types[spec.score_field])):
+        return False  # a score as text: read per record, where what is not a number is left empty
     kind = types.get(spec.time_field)
     if kind is None or _is(kind, _TEXTUAL) or pa.types.is_integer(kind):
         return True
@@ -133,6 +136,14 @@ def _timestamps(table: pa.Table, spec: SourceSpec) -> pa.Array:
     return parsed.cast(utc)
 
 
+def _scores(table: pa.Table, name: str | None) -> pa.Array:
+    """The source's own score as float64 (NaN and infinities as null, as the per-record path does)."""
+    if not name or name not in table.column_names:
+        return pa.nulls(table.num_rows, pa.float64())
+    values = table.column(name).combine_chunks().cast(pa.float64())
+    return pc.if_else(pc.is_finite(values), values, pa.scalar(None, pa.float64()))
+
+
 def content_hashes(texts: pa.Array) -> pa.Array:
     """`records.content_hash` of every (non-null) text, hashed straight from the Arrow buffer."""
     texts = texts.cast(pa.string())
@@ -202,6 +213,7 @@ def clean_columns(table: pa.Table, spec: SourceSpec, now: datetime) -> Columns:
         "lang": lang,
         "kind": kind_column(spec.kind_field),
         "ref_id": kind_column(spec.ref_field),
+        "source_score": kept(_scores(table, spec.score_field)),
         "content_hash": hashes,
         "ingested_at": pa.repeat(pa.scalar(now, pa.timestamp("us", tz="UTC")), m),
     })

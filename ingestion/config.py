@@ -14,6 +14,7 @@ import tomllib
 from dataclasses import fields
 from pathlib import Path
 
+from ingestion.shapes.gdelt import GKG_COLUMNS
 from ingestion.sources import SourceSpec, demo_sources
 
 # A platform preset unpacks the export's own layout (ingestion.shapes) into flat posts, so its
@@ -23,7 +24,7 @@ from ingestion.sources import SourceSpec, demo_sources
 # twice (overlapping exports) is still stored once, by id.
 _POSTS = {"id_field": "id", "text_field": "text", "title_field": "title", "time_field": "published_at",
           "author_field": "author", "url_field": "url", "lang_field": "lang", "kind_field": "kind",
-          "ref_field": "ref_id", "dedup_text": False}
+          "ref_field": "ref_id", "score_field": "score", "dedup_text": False}
 PRESETS: dict[str, dict] = {
     # id, text, title, published_at, author, url, lang
     "generic": {"id_field": "id", "text_field": "text", "title_field": "title", "time_field": "published_at",
@@ -40,6 +41,10 @@ PRESETS: dict[str, dict] = {
     "hackernews": {**_POSTS, "shape": "hackernews", "combine_title": True, "html": True},
     # YouTube Data API v3 commentThreads (top-level comments and their replies)
     "youtube": {**_POSTS, "shape": "youtube"},
+    # GDELT 2.1 Global Knowledge Graph (.gkg.csv, zipped or not): the page title is the text, GDELT's
+    # tone kept in source_score; tab-separated without a header. The same story on many sites is one text.
+    "gdelt": {**_POSTS, "shape": "gdelt_gkg", "format": "csv", "delimiter": "\t", "header": False,
+              "columns": GKG_COLUMNS, "unescape": True, "dedup_text": True},
     # news articles: the URL is the id, title + body (HTML) is the scored text; news-please's names too
     "news": {"id_field": "url", "text_field": "content", "text_fallbacks": ("maintext", "description", "summary"),
              "title_field": "title", "combine_title": True, "time_field": ("published", "date_publish"),

@@ -12,7 +12,7 @@ from ingestion.sources import PARSED, SourceSpec
 
 MOSTLY = 0.5  # an input with more than this share of its records quarantined gets a warning
 _SETTING = {"id_field": "id", "title_field": "title", "author_field": "author", "url_field": "url",
-            "lang_field": "lang", "kind_field": "kind", "ref_field": "ref"}
+            "lang_field": "lang", "kind_field": "kind", "ref_field": "ref_id", "score_field": "source_score"}
 
 
 def input_warnings(spec: SourceSpec, location: str, found: dict[str, int], keys: str, read: int,

@@ -36,6 +36,7 @@ def _count_and_replace(err: UnicodeError):
 
 
 codecs.register_error("sentiment-count", _count_and_replace)
+csv.field_size_limit(64 * 2**20)  # GDELT's GKG has fields of hundreds of kB (the default limit is 128 kB)
 
 
 def _replacements() -> int:

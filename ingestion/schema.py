@@ -14,6 +14,7 @@ RAW_SCHEMA = pa.schema(
         ("lang", pa.string()),
         ("kind", pa.string()),  # what the record is where the source says: tweet, retweet, quote, reply, comment, ...
         ("ref_id", pa.string()),  # what it refers to: the retweeted, quoted or replied-to post, a comment's parent
+        ("source_score", pa.float64()),  # the source's own sentiment score where it has one (GDELT's tone)
         ("content_hash", pa.string()),  # sha256 of the cleaned text, 16 hex digits
         ("ingested_at", pa.timestamp("us", tz="UTC")),
     ]

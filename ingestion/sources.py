@@ -17,6 +17,7 @@ import json
 import logging
 import lzma
 import os
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,15 +32,17 @@ from ingestion.fields import as_paths
 
 log = logging.getLogger(__name__)
 FORMATS = ("auto", "parquet", "jsonl", "csv", "feed")
-COMPRESSION_SUFFIXES = {".gz": "gzip", ".zst": "zstd", ".bz2": "bz2", ".xz": "xz"}
+COMPRESSION_SUFFIXES = {".gz": "gzip", ".zst": "zstd", ".bz2": "bz2", ".xz": "xz", ".zip": "zip"}
 FIELD_SETTINGS = ("id_field", "text_field", "time_field", "title_field", "author_field", "url_field", "lang_field",
-                  "kind_field", "ref_field")
+                  "kind_field", "ref_field", "score_field")
 Field = str | tuple[str, ...]
 # The optional field settings whose matches are counted, so that a path matching nothing in a whole
 # input is reported instead of storing None silently; PARSED counts the records that could be parsed.
-OPTIONAL_FIELDS = ("id_field", "title_field", "author_field", "url_field", "lang_field", "kind_field", "ref_field")
+OPTIONAL_FIELDS = ("id_field", "title_field", "author_field", "url_field", "lang_field", "kind_field", "ref_field",
+                   "score_field")
 PARSED = "records"
-MAGIC = ((b"\x1f\x8b", "gzip"), (b"\x28\xb5\x2f\xfd", "zstd"), (b"BZh", "bz2"), (b"\xfd7zXZ\x00", "xz"))
+MAGIC = ((b"\x1f\x8b", "gzip"), (b"\x28\xb5\x2f\xfd", "zstd"), (b"BZh", "bz2"), (b"\xfd7zXZ\x00", "xz"),
+         (b"PK\x03\x04", "zip"))
 SNIFF_BYTES = 1 << 20  # bytes sampled to guess a file's text encoding (encoding = "auto")
 DEFAULT_MAX_BYTES = 8 * 2**30  # decompressed bytes read from one input file, at most
 # Pushshift's monthly Reddit dumps are zstd frames with a 2 GiB window (zstd --long=31); the
@@ -70,6 +73,7 @@ class SourceSpec:
     lang_field: Field | None = None
     kind_field: Field | None = None  # what the record is (tweet, retweet, comment, ...), where the source says
     ref_field: Field | None = None  # the post it refers to (retweeted, quoted, replied to, parent)
+    score_field: Field | None = None  # the source's own sentiment score (GDELT's tone), kept beside ours
     shape: str | None = None  # a platform's record layout, unpacked first (ingestion.shapes): twitter, reddit, ...
     default_lang: str = "und"  # used when the record carries no language and detection is off or unsure
     detect_lang: bool = True  # identify the language of records that carry none (py3langid)
@@ -251,7 +255,7 @@ def open_input(path: Path | str, spec: SourceSpec):
                 yield "csv", stream, encoding
             else:
                 yield _json_shape(stream.peek(SNIFF_BYTES)[:SNIFF_BYTES]), stream, encoding
-    except (EOFError, OSError, zstandard.ZstdError, lzma.LZMAError) as err:
+    except (EOFError, OSError, zstandard.ZstdError, lzma.LZMAError, zipfile.BadZipFile) as err:
         raise InputError(f"{path}: {type(err).__name__}: {err}. The file looks truncated or corrupt: "
                          "the records before this point were ingested; re-export or re-download it") from err
 
@@ -362,9 +366,23 @@ def _open_binary(path: Path | str, named: str | None, cap: int, warn: bool = Tru
         raw = bz2.BZ2File(handle, mode="rb")
     elif compression == "xz":
         raw = lzma.LZMAFile(handle, mode="rb")
+    elif compression == "zip":
+        raw = _zip_member(handle, path)
     else:
         raw = handle
     return io.BufferedReader(_CappedReader(raw, cap, path), buffer_size=1 << 20)
+
+
+def _zip_member(handle, path):
+    """The one file of a zip archive (GDELT, Kaggle and many portals publish CSVs zipped alone)."""
+    try:
+        archive = zipfile.ZipFile(handle)
+    except zipfile.BadZipFile as err:
+        raise InputError(f"{path}: not a readable zip archive ({err}); re-download it") from err
+    members = [info for info in archive.infolist() if not info.is_dir()]
+    if len(members) != 1:
+        raise InputError(f"{path}: a zip archive of {len(members)} files; unpack it and ingest the folder")
+    return archive.open(members[0])
 
 
 def parquet_batches(path: Path | str, rows: int = 8192) -> Iterator[pa.RecordBatch]:

@@ -285,3 +285,39 @@ def test_youtube_comment_threads(tmp_path):
     assert rows["s:t1"]["text"] == "Great video <3" and rows["s:t1"]["author"] == "@t1"
     assert (rows["s:t1.r1"]["kind"], rows["s:t1.r1"]["ref_id"]) == ("reply", "t1")
     assert rows["s:t2"]["text"] == "First!" and rows["s:t1"]["url"] == "https://www.youtube.com/watch?v=vid1&lc=t1"
+
+
+# --- GDELT --------------------------------------------------------------------------------------
+
+def _gkg_row(record_id: str, title: str | None, tone: str, translation: str = "") -> str:
+    """A GKG 2.1 line: 27 tab-separated columns, no quoting (the codebook's layout)."""
+    columns = [""] * 27
+    columns[0], columns[1], columns[2], columns[3] = record_id, "20250302101500", "1", "news.example"
+    columns[4] = f"https://news.example/{record_id}"
+    columns[7] = "TAX_FNCACT;ECON_STOCKMARKET"
+    columns[15] = f"{tone},2.1,5.3,7.4,21.1,0,540"
+    columns[17] = "wc:540,c1.2:3,c12.1:40"
+    columns[25] = translation
+    columns[26] = f"<PAGE_TITLE>{title}</PAGE_TITLE><PAGE_AUTHORS>Ann</PAGE_AUTHORS>" if title else ""
+    return "\t".join(columns) + "\n"
+
+
+def test_gdelt_gkg_zipped_as_published_keeps_gdelts_tone_beside_ours(tmp_path):
+    import zipfile
+
+    lines = (_gkg_row("20250302101500-0", "Markets rally &amp; recover", "-3.2")
+             + _gkg_row("20250302101500-1", None, "1.5")
+             + _gkg_row("20250302101500-2", "La bourse rebondit", "2.25", "srclc:fra;eng:GT-FRA 1.0"))
+    path = tmp_path / "20250302101500.gkg.csv.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("20250302101500.gkg.csv", lines)
+    wh = Warehouse(tmp_path / "wh")
+    summary = ingest_source(source_from_preset("gdelt", path, "gdelt"), wh)
+    assert summary.reconciles and (summary.read, summary.written, summary.quarantined) == (3, 2, 1)
+    rows = _rows(wh)
+    first = rows["gdelt:20250302101500-0"]
+    assert first["text"] == "Markets rally & recover" and first["source_score"] == -3.2
+    assert first["url"] == "https://news.example/20250302101500-0" and first["kind"] == "article"
+    assert str(first["published_at"]) == "2025-03-02 10:15:00+00:00"
+    assert rows["gdelt:20250302101500-2"]["lang"] == "fr"
+    assert _reasons(wh) == ["GDELT record without a page title (V2EXTRASXML has no <PAGE_TITLE>): no text to read"]

@@ -3,7 +3,7 @@
 A shape turns one parsed record of an export (an X API v2 page, a Pushshift comment, a YouTube
 comment thread) into zero or more posts, each a flat dict with the same keys:
 
-    id, text, published_at, author, lang, kind, ref_id, url, title, post
+    id, text, published_at, author, lang, kind, ref_id, url, title, score, post
 
 `post` is the platform's own object, so any field setting can still reach into it
 (`author_field = "post.author_id"`). What is not a post (an API error entry, a deleted
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from ingestion.sources import RawRecord
 
-POST_KEYS = ("id", "text", "published_at", "author", "lang", "kind", "ref_id", "url", "title")
+POST_KEYS = ("id", "text", "published_at", "author", "lang", "kind", "ref_id", "url", "title", "score")
 
 
 @dataclass(frozen=True)
@@ -39,13 +39,14 @@ def post(**values) -> dict:
 
 
 def _shapes() -> dict[str, Callable[[dict], Iterable[dict | Rejected]]]:
-    from ingestion.shapes import reddit, social, twitter
+    from ingestion.shapes import gdelt, reddit, social, twitter
 
     return {"twitter": twitter.unpack, "reddit": reddit.unpack, "mastodon": social.mastodon,
-            "bluesky": social.bluesky, "hackernews": social.hackernews, "youtube": social.youtube}
+            "bluesky": social.bluesky, "hackernews": social.hackernews, "youtube": social.youtube,
+            "gdelt_gkg": gdelt.gkg}
 
 
-SHAPES = ("twitter", "reddit", "mastodon", "bluesky", "hackernews", "youtube")
+SHAPES = ("twitter", "reddit", "mastodon", "bluesky", "hackernews", "youtube", "gdelt_gkg")
 
 
 def unpack_records(records: Iterable[RawRecord], shape: str) -> Iterator[RawRecord]:
