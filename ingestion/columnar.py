@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingestion.fields import as_paths, is_plain
-from ingestion.records import _EPOCH_MS_THRESHOLD, _TERMINAL, INVISIBLE
+from ingestion.records import _EPOCH_MS_THRESHOLD, _TERMINAL, INVISIBLE_CLASS
 from ingestion.sources import FIELD_SETTINGS, OPTIONAL_FIELDS, PARSED, SourceSpec
 
 # Python's whitespace (str.isspace, re's \s, str.strip), spelled for RE2 and for utf8_trim (a test
@@ -33,7 +33,7 @@ _BLANK = "^" + _SPACE_CLASS + "*$"
 _SECONDS_RANGE = (-62135596800, 253402300799)  # 0001-01-01 .. 9999-12-31: what Python's datetime holds
 _ISO_NAIVE = r"^\d{4}-\d{2}-\d{2}[T ](?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d$"
 _ISO_ZONED = _ISO_NAIVE[:-1] + r"[+-](?:[01]\d|2[0-3]):[0-5]\d$"
-_INVISIBLE = INVISIBLE.pattern  # rows holding these go per record, where their removal is counted
+_INVISIBLE = INVISIBLE_CLASS  # rows holding these go per record, where their removal is counted
 _ENDS_SENTENCE = "(" + "|".join(_TERMINAL).replace(".", "\\.").replace("?", "\\?") + ")[" + "".join(
     f"\\x{{{ord(c):x}}}" for c in WHITESPACE) + "]*$"
 _TEXTUAL = (pa.types.is_string, pa.types.is_large_string, pa.types.is_null)

@@ -12,6 +12,7 @@ import calendar
 import codecs
 import hashlib
 import json
+import logging
 import re
 import time
 import urllib.error
@@ -26,6 +27,7 @@ from defusedxml import DefusedXmlException
 
 from ingestion.sources import InputError, RawRecord, SourceSpec, is_url
 
+log = logging.getLogger(__name__)
 USER_AGENT = "sentiment-analytics/0.1 (+feed ingestion)"
 
 
@@ -33,6 +35,7 @@ class FeedError(InputError):
     """A feed that could not be fetched or parsed; the message says which and why."""
 
 
+_ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.I)
 _DECLARATION = re.compile(rb"^<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']")
 # What expat reads itself; any other declared encoding is decoded here and handed on as UTF-8.
 _EXPAT_NATIVE = {"utf-8", "utf_8", "utf8", "us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1", "utf-16"}
@@ -53,17 +56,25 @@ def read_feed(location: str, spec: SourceSpec, state_dir: Path, timeout: float =
         if not path.is_file():
             raise FeedError(f"source {spec.name!r}: feed file not found: {path}")
         payload = path.read_bytes()
-    yield from parse(payload, location)
+    yield from parse(payload, location, spec.encoding)
 
 
-def as_utf8(payload: bytes, location: str) -> bytes:
+def as_utf8(payload: bytes, location: str, encoding: str = "utf-8") -> bytes:
     """The feed's XML as UTF-8, from its first "<": whitespace or a byte-order mark before the XML
     declaration is dropped (feedparser tolerates it, XML parsers do not), and an encoding expat
     cannot read (gb2312, Big5, Shift_JIS, EUC-KR, ...) is decoded and the declaration rewritten."""
-    payload = payload.lstrip(b"\xef\xbb\xbf \t\r\n\x00")
+    payload = payload.lstrip(b"\xef\xbb\xbf \t\r\n")
     declared = _DECLARATION.match(payload)
     if not declared:
-        return payload
+        if payload[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            return payload  # UTF-16 with its byte-order mark: expat reads it
+        try:
+            payload.decode("utf-8")
+            return payload
+        except UnicodeDecodeError:
+            guess = encoding if encoding not in ("utf-8", "auto") else _guess(payload)
+            log.warning("%s: no encoding declared and not UTF-8: read as %s", location, guess)
+            return payload.decode(guess, errors="replace").encode("utf-8")
     name = declared.group(1).decode("ascii").lower()
     if name in _EXPAT_NATIVE:
         return payload
@@ -113,16 +124,39 @@ def fetch(url: str, state_dir: Path, timeout: float, max_bytes: int, retries: in
     raise FeedError(f"{url}: {last_error} after {attempt + 1} attempt(s); check the URL or try again later")
 
 
-def parse(payload: bytes, location: str) -> Iterator[RawRecord]:
-    payload = as_utf8(payload, location)
+def _guess(payload: bytes) -> str:
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(payload[: 1 << 20]).best()
+    return best.encoding if best is not None else "cp1252"
+
+
+def parse(payload: bytes, location: str, encoding: str = "utf-8") -> Iterator[RawRecord]:
+    """The feed's entries. XML that declares entities is refused; XML that is not well-formed
+    (a stray "&", a cut-off end, a comment before the declaration) is read leniently by
+    feedparser, with a warning, and refused only when nothing can be read from it."""
+    payload = as_utf8(payload, location, encoding)
+    malformed = None
     try:
         SafeET.fromstring(payload)  # refuses DTDs with entity declarations, external entities
     except DefusedXmlException as err:
         raise FeedError(f"{location}: refused: the XML declares entities ({type(err).__name__}), "
                         "a known expansion attack; nothing was ingested from it") from err
     except (SafeET.ParseError, ValueError) as err:
-        raise FeedError(f"{location}: not well-formed XML ({err}); nothing was ingested from it") from err
+        if _ENTITY_DECLARATION.search(payload):
+            raise FeedError(f"{location}: refused: not well-formed XML that declares entities; nothing was "
+                            "ingested from it") from err
+        malformed = err
     feed = feedparser.parse(payload)
+    if malformed is not None:
+        if not feed.entries:
+            raise FeedError(f"{location}: not well-formed XML ({malformed}) and no entries could be read from "
+                            "it; nothing was ingested from it")
+        log.warning("%s: not well-formed XML (%s); read leniently: %d entries", location, malformed,
+                    len(feed.entries))
+    elif not feed.version and not feed.entries:
+        raise FeedError(f"{location}: XML, but not an RSS or Atom feed (root <{SafeET.fromstring(payload).tag}>); "
+                        "nothing was ingested from it")
     lang = feed.feed.get("language")
     for number, entry in enumerate(feed.entries):
         content = entry.get("content")

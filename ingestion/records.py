@@ -18,9 +18,12 @@ _WHITESPACE = re.compile(r"\s+")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 REPLACEMENT = "\ufffd"
 # Characters that are there but not seen: a byte-order mark inside the text (U+FEFF), zero-width
-# spaces and word joiners. Zero-width (non-)joiners (U+200C, U+200D) are kept: they shape emoji
-# sequences and Indic and Persian script.
-INVISIBLE = re.compile("[\ufeff\u200b\u2060\u180e]")
+# spaces and word joiners, and control characters that are not whitespace (NUL and the like, found
+# in old Reddit dumps). Zero-width (non-)joiners (U+200C, U+200D) are kept: they shape emoji
+# sequences and Indic and Persian script. INVISIBLE_CLASS is the same set spelled for RE2.
+_INVISIBLE_CODES = (*range(0x00, 0x09), *range(0x0E, 0x1C), 0x7F, 0x180E, 0x200B, 0x2060, 0xFEFF)
+INVISIBLE = re.compile("[" + "".join(re.escape(chr(c)) for c in _INVISIBLE_CODES) + "]")
+INVISIBLE_CLASS = "[" + "".join(f"\\x{{{c:x}}}" for c in _INVISIBLE_CODES) + "]"
 _ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 # Titles that end a sentence already: joined to the body with a space, not ". ".
 _TERMINAL = (".", "!", "?", "…", ":", ";", "。", "！", "？")
@@ -184,7 +187,16 @@ class _TextExtractor(HTMLParser):
             self.parts.append(data)
 
 
+# Markup left after one pass: the HTML was escaped twice (some feeds, e.g. Reddit's Atom).
+_MARKUP = re.compile(r"<(?:p|div|br|span|a|b|i|em|strong|ul|ol|li|img|table|!--)[\s/>]", re.I)
+
+
 def html_to_text(value: str) -> str:
+    text = _html_pass(value)
+    return _html_pass(text) if _MARKUP.search(text) else text
+
+
+def _html_pass(value: str) -> str:
     parser = _TextExtractor()
     parser.feed(value)
     parser.close()

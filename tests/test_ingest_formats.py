@@ -158,7 +158,7 @@ def test_a_feed_url_with_the_feed_preset_as_the_readme_says(tmp_path, feed_serve
 def test_a_gb2312_feed_in_a_config_run_and_a_failing_source_does_not_stop_the_others(tmp_path):
     chinese = _feed(encoding="gb2312", title="新闻", lang="zh-cn", headline="列车准点", body="乘客很满意。")
     (tmp_path / "cn.xml").write_bytes(chinese.encode("gb2312"))
-    (tmp_path / "broken.xml").write_bytes(b"<rss><channel><item>")
+    (tmp_path / "broken.xml").write_bytes(b"<html><head><title>404</title></head><body>Page not found</body></html>")
     (tmp_path / "posts.jsonl").write_text(json.dumps({"id": "1", "text": "fine", "published_at": WHEN}) + "\n")
     config = tmp_path / "sources.toml"
     config.write_text('[sources.cn]\npreset = "feed"\npath = "cn.xml"\n'
@@ -170,7 +170,7 @@ def test_a_gb2312_feed_in_a_config_run_and_a_failing_source_does_not_stop_the_ot
     assert totals["failed_sources"] == ["broken", "gone"]
     by_name = {s["source"]: s for s in totals["sources"]}
     assert by_name["cn"]["written"] == 1 and by_name["posts"]["written"] == 1
-    assert "not well-formed XML" in by_name["broken"]["errors"][0]["error"]
+    assert "not an RSS or Atom feed (root <html>)" in by_name["broken"]["errors"][0]["error"]
     assert "nothing matches" in by_name["gone"]["errors"][0]["error"] or \
         "not found" in by_name["gone"]["errors"][0]["error"]
     row = _rows(Warehouse(tmp_path / "wh"))["cn:n-1"]
@@ -262,3 +262,23 @@ def test_the_beam_job_stores_what_the_local_path_stores_for_the_new_formats(tmp_
 
     assert stored(beamed) == stored(local)
     assert sorted(_reasons(beamed)) == sorted(_reasons(local))
+
+
+def test_feeds_as_found_in_the_wild_are_read_leniently_and_in_their_encoding(tmp_path):
+    wh = Warehouse(tmp_path / "wh")
+    # a comment before the declaration and a stray "&": not well-formed XML, read leniently with a warning
+    sloppy = "<!-- generated -->\n" + _feed(headline="Trains & buses", body="On time.")
+    (tmp_path / "sloppy.rss").write_text(sloppy)
+    assert ingest_source(source_from_preset("a", tmp_path / "sloppy.rss", "feed"), wh).written == 1
+    assert _rows(wh)["a:n-1"]["text"] == "Trains & buses. On time."
+    # ISO-8859-1 without a declaration
+    latin = _feed(headline="Economia cresce", body="Notícias do dia.").split("?>", 1)[1]
+    (tmp_path / "latin.rss").write_bytes(latin.encode("latin-1"))
+    assert ingest_source(source_from_preset("b", tmp_path / "latin.rss", "feed"), wh).written == 1
+    assert _rows(wh)["b:n-1"]["text"] == "Economia cresce. Notícias do dia."
+    # markup escaped twice (what some sites' Atom feeds carry)
+    twice = _feed(body="&amp;lt;!-- SC_OFF --&amp;gt;&amp;lt;div class=&amp;quot;md&amp;quot;&amp;gt;&amp;lt;p&amp;gt;"
+                       "Grandma&amp;amp;#39;s cake&amp;lt;/p&amp;gt;&amp;lt;/div&amp;gt;")
+    (tmp_path / "twice.rss").write_text(twice)
+    assert ingest_source(source_from_preset("c", tmp_path / "twice.rss", "feed"), wh).written == 1
+    assert _rows(wh)["c:n-1"]["text"] == "Trains on time. Grandma's cake"

@@ -242,6 +242,7 @@ def test_bluesky_feed_pages(tmp_path):
     assert rows["s:at://did:plc:ann/app.bsky.feed.post/r1"]["ref_id"] == "at://a/app.bsky.feed.post/5"
     repost = rows["s:at://did:plc:ann/app.bsky.feed.post/p1#repost-did:plc:bob"]
     assert (repost["kind"], repost["author"], repost["published_at"].day) == ("repost", "bob.bsky.social", 2)
+    assert repost["url"] == post["url"]  # the reposted post's own address
 
 
 def test_hacker_news_items(tmp_path):
@@ -251,16 +252,21 @@ def test_hacker_news_items(tmp_path):
         {"by": "bob", "id": 2921983, "parent": 2921506, "time": 1314211127, "type": "comment",
          "text": "Thanks, this is kind of you.<p>Here is a deal: I&#x27;ll keep writing if you keep reading."},
         {"id": 5, "deleted": True, "time": 1314211127, "type": "comment"},
+        {"by": "ann", "id": 160705, "poll": 160704, "score": 335, "text": "Yes, ban them", "time": 1207886576,
+         "type": "pollopt"},
+        {"about": "A user", "created": 1173923446, "id": "ann", "karma": 2937, "submitted": [8265435]},
     )
     summary, wh = _ingest(tmp_path, "items.jsonl", items, "hackernews")
-    assert (summary.written, summary.quarantined) == (2, 1)
+    assert (summary.written, summary.quarantined) == (3, 2)
+    assert _rows(wh)["s:160705"]["ref_id"] == "160704"
     rows = _rows(wh)
     assert rows["s:8863"]["text"] == "Show HN: A faster timetable" and rows["s:8863"]["kind"] == "story"
     comment = rows["s:2921983"]
     assert comment["text"] == "Thanks, this is kind of you. Here is a deal: I'll keep writing if you keep reading."
     assert comment["ref_id"] == "2921506" and comment["author"] == "bob"
     assert comment["url"] == "https://news.ycombinator.com/item?id=2921983"
-    assert _reasons(wh) == ["Hacker News item 5 is deleted (no text)"]
+    reasons = _reasons(wh)
+    assert reasons[0] == "Hacker News item 5 is deleted (no text)" and "a user" in reasons[1]
 
 
 def test_youtube_comment_threads(tmp_path):
@@ -321,3 +327,26 @@ def test_gdelt_gkg_zipped_as_published_keeps_gdelts_tone_beside_ours(tmp_path):
     assert str(first["published_at"]) == "2025-03-02 10:15:00+00:00"
     assert rows["gdelt:20250302101500-2"]["lang"] == "fr"
     assert _reasons(wh) == ["GDELT record without a page title (V2EXTRASXML has no <PAGE_TITLE>): no text to read"]
+
+
+def test_twitter_search_responses_and_pages_that_hold_no_tweets(tmp_path):
+    v1_search = {"statuses": [
+        {"created_at": "Mon Oct 21 08:13:02 +0000 2019", "id_str": "1", "full_text": "first",
+         "user": {"screen_name": "a"}},
+        {"created_at": "Mon Oct 21 08:14:02 +0000 2019", "id_str": "2", "full_text": "second\u0000",
+         "user": {"screen_name": "b"}}], "search_metadata": {"count": 2}}
+    counts = {"data": [{"end": "2023-05-01T10:00:00.000Z", "start": "2023-05-01T09:00:00.000Z", "tweet_count": 39}],
+              "meta": {"total_tweet_count": 39}}
+    users = {"data": [{"id": "101", "name": "Ann", "username": "ann"}]}
+    no_user = {"data": [{"id": "7", "text": "withheld author", "created_at": "2023-05-01T09:00:00.000Z",
+                         "author_id": "999"}], "includes": {"users": []}}
+    summary, wh = _ingest(tmp_path, "mixed.jsonl", _jsonl(v1_search, counts, users, no_user), "twitter")
+    assert (summary.read, summary.written, summary.quarantined, summary.chars_removed) == (5, 3, 2, 1)
+    rows = _rows(wh)
+    assert rows["s:2"]["text"] == "second" and rows["s:1"]["author"] == "a"
+    assert rows["s:7"]["author"] is None and rows["s:7"]["url"] == "https://x.com/i/web/status/7"
+    reasons = _reasons(wh)
+    assert reasons[0].startswith("not a tweet: a counts bucket (end, start, tweet_count)")
+    assert reasons[1].startswith("not a tweet: a user (id, name, username)")
+    raw = json.loads(pq.read_table(wh.quarantine, partitioning=None).column("raw")[0].as_py())
+    assert raw == counts["data"][0]  # the platform's own object, not a projection of it

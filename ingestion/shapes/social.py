@@ -24,8 +24,9 @@ def _not(what: str, expected: str, record: dict) -> Rejected:
 def mastodon(record: dict) -> Iterator[dict | Rejected]:
     """A Status entity (content is HTML: the preset reduces it to text). A boost (`reblog`) stores
     the boosted status's text, by the account that boosted it."""
-    if "content" not in record or "account" not in record:
-        yield _not("Mastodon status", "a Status {id, created_at, content, account, ...}", record)
+    if "content" not in record or "account" not in record or record.get("id") is None:
+        yield _not("Mastodon status", "a Status {id, created_at, content, account, ...} (a StatusEdit of an edit "
+                   "history has no id: it is a version of a status, not a post)", record)
         return
     account = record.get("account") or {}
     boosted = record.get("reblog") if isinstance(record.get("reblog"), dict) else None
@@ -75,10 +76,10 @@ def _post_view(view: dict, whole: dict, reason: dict | None = None) -> dict | Re
     author = _handle(view.get("author"))
     if reason and "Repost" in str(reason.get("$type", "")):
         by = _handle(reason.get("by"))
-        item = _bsky(view["uri"], record, by, reason.get("indexedAt"), whole)
+        item = _bsky(view["uri"], record, author, reason.get("indexedAt"), whole)  # the url is the original's
         by_did = (reason.get("by") or {}).get("did") or by
         return {**item, "id": f"{view['uri']}#repost-{by_did}", "kind": "repost", "ref_id": view["uri"],
-                "published_at": reason.get("indexedAt") or item["published_at"]}
+                "author": by, "published_at": reason.get("indexedAt") or item["published_at"]}
     return _bsky(view["uri"], record, author, view.get("indexedAt"), whole)
 
 
@@ -121,15 +122,16 @@ def hackernews(record: dict) -> Iterator[dict | Rejected]:
                        "(no text)", record)
         return
     item_id = record.get("id", record.get("objectID"))
-    if item_id is None:
-        yield _not("Hacker News item", "{id, type, by, time, text|title} or an Algolia hit {objectID, ...}", record)
+    if item_id is None or (record.get("type") is None and "karma" in record):
+        yield _not("Hacker News item", "{id, type, by, time, text|title} or an Algolia hit {objectID, ...}; a user "
+                   "({id, karma, created}) is not an item", record)
         return
     kind = record.get("type") or ("comment" if record.get("comment_text") else "story")
     text = record.get("text") or record.get("comment_text") or record.get("story_text")
     yield post(id=str(item_id), text=text, title=record.get("title") or record.get("story_title")
                if kind != "comment" else None, published_at=record.get("time", record.get("created_at_i")),
                author=record.get("by") or record.get("author"), kind=kind,
-               ref_id=_str_or_none(record.get("parent", record.get("parent_id"))),
+               ref_id=_str_or_none(record.get("parent", record.get("parent_id", record.get("poll")))),
                url=f"https://news.ycombinator.com/item?id={item_id}", post=record)
 
 

@@ -4,7 +4,8 @@ lines, twarc2 `flatten` output, single v2 tweets, and v1.1 tweets (streaming and
 Per tweet: the full text (a long post's `note_tweet`, v1.1's `extended_tweet.full_text` or
 `full_text`); for a retweet the retweeted tweet's full text (from the page's `includes.tweets`,
 the inlined original of `flatten`, or v1.1's `retweeted_status`), never the cut "RT @x: ...";
-the author's username; the kind (tweet, retweet, quote, reply) and the id it refers to.
+the author's username (None when the export has no user object for it: the
+numeric `author_id` stays in `post`); the kind (tweet, retweet, quote, reply) and the id it refers to.
 A page's `errors` entries (tweets that could not be delivered: deleted, protected, suspended)
 are not tweets: each is quarantined with the API's own words. Text stays HTML-escaped here
 (&amp; &lt; &gt;, as the API sends it); the preset decodes it (`unescape`), counted.
@@ -35,12 +36,21 @@ def unpack(record: dict) -> Iterator[dict | Rejected]:
         users = {u.get("id"): u for u in includes.get("users") or [] if isinstance(u, dict)}
         tweets = {t.get("id"): t for t in includes.get("tweets") or [] if isinstance(t, dict)}
         for tweet in data if isinstance(data, list) else [data]:
-            if isinstance(tweet, dict):
-                yield v2_tweet(tweet, users, tweets)
-            else:
+            if not isinstance(tweet, dict):
                 yield Rejected(f"not a tweet: a 'data' element is {type(tweet).__name__}, not an object", tweet)
+            elif "text" in tweet or "note_tweet" in tweet:
+                yield v2_tweet(tweet, users, tweets)
+            else:  # a counts page ({start, end, tweet_count}), a users page ({id, username, name}), ...
+                what = "a counts bucket" if "tweet_count" in tweet else "a user" if "username" in tweet else \
+                    "an element without text"
+                yield Rejected(f"not a tweet: {what} ({describe_keys(tweet)}): this page is not a page of tweets",
+                               tweet)
         for error in record.get("errors") or []:
             yield Rejected(_error_reason(error), error)
+    elif isinstance(record.get("statuses"), list):  # a v1.1 search response: {statuses, search_metadata}
+        for tweet in record["statuses"]:
+            yield v1_tweet(tweet) if isinstance(tweet, dict) else Rejected("not a tweet: a status that is not an "
+                                                                           "object", tweet)
     elif "id_str" in record or "user" in record or "full_text" in record or "extended_tweet" in record:
         yield v1_tweet(record)
     elif "id" in record and ("text" in record or "note_tweet" in record):
@@ -81,7 +91,7 @@ def _username(tweet: dict, users: dict) -> str | None:
     user = users.get(tweet.get("author_id"))
     if user and user.get("username"):
         return user["username"]
-    return tweet.get("author_id")  # no user object in the export: the numeric id is all there is
+    return None  # no user object in the export (withheld, or no expansions): post.author_id has the id
 
 
 def _lang(value: object) -> str | None:
@@ -91,7 +101,7 @@ def _lang(value: object) -> str | None:
 def _tweet_url(username: str | None, tweet_id: object) -> str | None:
     if tweet_id is None:
         return None
-    if username and not str(username).isdigit():
+    if username:
         return f"https://x.com/{username}/status/{tweet_id}"
     return f"https://x.com/i/web/status/{tweet_id}"
 
