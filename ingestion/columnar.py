@@ -34,6 +34,7 @@ _SECONDS_RANGE = (-62135596800, 253402300799)  # 0001-01-01 .. 9999-12-31: what 
 _ISO_NAIVE = r"^\d{4}-\d{2}-\d{2}[T ](?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d$"
 _ISO_ZONED = _ISO_NAIVE[:-1] + r"[+-](?:[01]\d|2[0-3]):[0-5]\d$"
 _INVISIBLE = INVISIBLE_CLASS  # rows holding these go per record, where their removal is counted
+_UNTIDY_OR_INVISIBLE = _UNTIDY + "|" + _INVISIBLE
 _ENDS_SENTENCE = "(" + "|".join(_TERMINAL).replace(".", "\\.").replace("?", "\\?") + ")[" + "".join(
     f"\\x{{{ord(c):x}}}" for c in WHITESPACE) + "]*$"
 _TEXTUAL = (pa.types.is_string, pa.types.is_large_string, pa.types.is_null)
@@ -95,17 +96,27 @@ def _stripped(values: pa.Array) -> pa.Array:
 
 def clean_text(values: pa.Array) -> pa.Array:
     """`records.clean_text` of every value (NFC, whitespace runs to one space, stripped); "" where empty."""
+    return clean_text_flagged(values)[0]
+
+
+def clean_text_flagged(values: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """`clean_text`, and where a value holds invisible characters (the per-record path removes and
+    counts them): one regular-expression pass finds both untidy and invisible rows."""
     non_ascii = pc.invert(pc.fill_null(pc.string_is_ascii(values), True))
     if pc.any(non_ascii).as_py():
         # Python's NFC, not pc.utf8_normalize: that leaves "e" + U+0301 decomposed (pyarrow 25).
         odd = pc.take(values, pc.indices_nonzero(non_ascii)).to_pylist()
         values = pc.replace_with_mask(values, non_ascii, pa.array([unicodedata.normalize("NFC", v) for v in odd],
                                                                   pa.string()))
-    untidy = pc.fill_null(pc.match_substring_regex(values, _UNTIDY), False)
+    invisible = pa.repeat(pa.scalar(False), len(values))
+    untidy = pc.fill_null(pc.match_substring_regex(values, _UNTIDY_OR_INVISIBLE), False)
     if pc.any(untidy).as_py():  # replacing is 10x slower than matching: only where needed
-        tidied = pc.replace_substring_regex(pc.filter(values, untidy), _SPACE_RUN, " ")
+        suspects = pc.filter(values, untidy)
+        invisible = pc.replace_with_mask(invisible, untidy,
+                                         pc.fill_null(pc.match_substring_regex(suspects, _INVISIBLE), False))
+        tidied = pc.replace_substring_regex(suspects, _SPACE_RUN, " ")
         values = pc.replace_with_mask(values, untidy, pc.utf8_trim(tidied, " "))
-    return values
+    return values, invisible
 
 
 def _timestamps(table: pa.Table, spec: SourceSpec) -> pa.Array:
@@ -170,14 +181,11 @@ def clean_columns(table: pa.Table, spec: SourceSpec, now: datetime) -> Columns:
         joined = pc.binary_join_element_wise(title, separator, body, "")
         body = pc.if_else(pc.and_(pc.is_valid(title), _blank(body)), title,
                           pc.if_else(pc.is_valid(title), joined, body))
-    text = clean_text(body)
+    text, invisible = clean_text_flagged(body)
+    clean_title, invisible_title = clean_text_flagged(title) if spec.title_field else (None, None)
     published = _timestamps(table, spec)
     ok = pc.and_(pc.fill_null(pc.not_equal(text, ""), False), pc.is_valid(published))
-    if pc.any(pc.fill_null(pc.match_substring_regex(text, _INVISIBLE), False)).as_py() or (
-            spec.title_field and pc.any(pc.fill_null(pc.match_substring_regex(title, _INVISIBLE), False)).as_py()):
-        ok = pc.and_(ok, pc.invert(pc.fill_null(pc.match_substring_regex(text, _INVISIBLE), False)))
-        if spec.title_field:
-            ok = pc.and_(ok, pc.invert(pc.fill_null(pc.match_substring_regex(title, _INVISIBLE), False)))
+    ok = pc.and_(ok, pc.invert(invisible if invisible_title is None else pc.or_(invisible, invisible_title)))
     accepted = pc.indices_nonzero(ok)
     deferred = pc.indices_nonzero(pc.invert(ok)).to_numpy()
     everything = len(deferred) == 0
@@ -206,7 +214,7 @@ def clean_columns(table: pa.Table, spec: SourceSpec, now: datetime) -> Columns:
         "source": pa.repeat(pa.scalar(spec.name, pa.string()), m),
         "published_at": kept(published),
         "text": text,
-        "title": kept(clean_text(title)) if spec.title_field else pa.nulls(m, pa.string()),
+        "title": kept(clean_title) if spec.title_field else pa.nulls(m, pa.string()),
         "author": kept(_stripped(_column(table, spec.author_field))) if spec.author_field
         else pa.nulls(m, pa.string()),
         "url": kept(_stripped(_column(table, spec.url_field))) if spec.url_field else pa.nulls(m, pa.string()),
