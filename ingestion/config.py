@@ -114,3 +114,18 @@ def specs_for(config: Path | None, data_dir: Path | None, names: list[str] | Non
             raise ValueError("--input needs one --source NAME")
         return [source_from_preset(names[0], input, preset, **{k: v for k, v in overrides.items() if v is not None})]
     return select_sources(config, None if config else data_dir, names)
+
+
+def parse_settings(pairs: list[str]) -> dict:
+    """KEY=VALUE pairs (the command line's --set) as settings; a VALUE that is a TOML value (true,
+    3, ["a", "b"]) is that value, anything else the text itself."""
+    settings = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--set {pair!r}: expected KEY=VALUE, e.g. text_field=message")
+        try:
+            settings[key.strip()] = tomllib.loads(f"v = {value}")["v"]
+        except tomllib.TOMLDecodeError:
+            settings[key.strip()] = value
+    return settings

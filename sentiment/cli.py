@@ -120,6 +120,9 @@ def ingest(
                                  "or auto to detect it per file."),
     published_at: str = typer.Option(None, "--published-at", help="With --input: the time of records that carry "
                                      "none (an undated corpus), e.g. 2025-01-01."),
+    settings_set: list[str] = typer.Option(None, "--set", help="With --input: any source setting as KEY=VALUE "
+                                           "(repeatable; a TOML value where it is one), e.g. --set "
+                                           "text_field=Description --set combine_title=true."),
     start: str = typer.Option(None, "--from", help="Only records dated from this day (YYYY-MM-DD)."),
     end: str = typer.Option(None, "--to", help="Only records dated up to this day (YYYY-MM-DD)."),
     max_quarantined: float = typer.Option(None, "--max-quarantined", min=0.0, max=1.0,
@@ -147,7 +150,7 @@ def ingest(
     that input's error: the others are still ingested, the error is listed,
     and the command exits 1.
     """
-    from ingestion.config import specs_for
+    from ingestion.config import parse_settings, specs_for
     from ingestion.diagnose import over_limit
     from ingestion.ingest import ingest_each, ingest_source
     from sentiment.warehouse import Warehouse
@@ -156,8 +159,10 @@ def ingest(
         _fail("--profile and Beam options need --beam")
     settings = _settings(home, data_dir, beam=use_beam)
     try:
+        if settings_set and not input:
+            raise ValueError("--set goes with --input; in a sources file, write the settings in its tables")
         specs = specs_for(config, settings.data_dir, source, input, preset, format=format, encoding=encoding,
-                          published_at=published_at)
+                          published_at=published_at, **parse_settings(settings_set or []))
         window = {"start": date.fromisoformat(start) if start else None,
                   "end": date.fromisoformat(end) if end else None}
     except (ValueError, FileNotFoundError) as err:

@@ -282,3 +282,17 @@ def test_feeds_as_found_in_the_wild_are_read_leniently_and_in_their_encoding(tmp
     (tmp_path / "twice.rss").write_text(twice)
     assert ingest_source(source_from_preset("c", tmp_path / "twice.rss", "feed"), wh).written == 1
     assert _rows(wh)["c:n-1"]["text"] == "Trains on time. Grandma's cake"
+
+
+def test_any_setting_on_the_command_line_with_set(tmp_path):
+    path = tmp_path / "news.csv"
+    path.write_text("Title,Description\nMarkets climb,Traders were glad.\n")
+    result, totals = _cli("--home", str(tmp_path / "wh"), "--input", str(path), "--source", "ag",
+                          "--set", "text_field=Description", "--set", "title_field=Title",
+                          "--set", "combine_title=true", "--set", "id_field=[]", "--published-at", "2004-07-01")
+    assert result.exit_code == 0, result.output
+    (row,) = _rows(Warehouse(tmp_path / "wh")).values()
+    assert row["text"] == "Markets climb. Traders were glad." and row["doc_id"].startswith("ag:h")
+    bad = CliRunner().invoke(app, ["ingest", "--home", str(tmp_path / "wh"), "--input", str(path), "--source", "ag",
+                                   "--set", "text_feild=Description"])
+    assert bad.exit_code == 2 and "unknown setting" in bad.output
