@@ -10,7 +10,7 @@ identification runs), then measures, each as a separate process:
   pyarrow  pyarrow.json.read_json on the same file (parse only, multithreaded C++)
 and prints docs/s, MB/s, peak RSS (process and workers together) and the ratio ingest/pyarrow.
 Also, in this process: language identification of 20,000 of the dump's texts one at a time
-(py3langid) and batched (ingestion.language), with their agreement.
+(py3langid) and batched (sentiment.language), with their agreement.
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> dict:
 
 def language_speeds(texts: list[str]) -> dict:
     """py3langid one text at a time against the batched identifier, on the same texts."""
-    from ingestion.language import detect_language, detect_languages
+    from sentiment.language import detect_language, detect_languages
 
     detect_languages(texts[:10])  # the model loaded, for both
     started = time.perf_counter()

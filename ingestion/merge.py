@@ -18,9 +18,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ingestion.language import detect_languages
 from ingestion.schema import QUARANTINE_SCHEMA, RAW_PARQUET, STAGE_SCHEMA, conform
 from ingestion.sources import SourceSpec
+from sentiment.language import detect_languages
 from sentiment.warehouse import PART_FILE, Warehouse, write_file_atomic, write_partition
 
 

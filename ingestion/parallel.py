@@ -18,9 +18,9 @@ from pathlib import Path
 
 from ingestion.clean import Window
 from ingestion.inputs import Task, run_task
-from ingestion.language import warm_up
 from ingestion.merge import DayStage, LanguageCache, merge_day, read_day, stage_piece
 from ingestion.sources import InputError, SourceSpec, local_bytes
+from sentiment.language import warm_up
 from sentiment.warehouse import Warehouse
 
 PARALLEL_BYTES = 64 * 2**20  # smaller inputs are ingested in this process (starting workers takes ~1 s)

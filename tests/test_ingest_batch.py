@@ -14,8 +14,8 @@ from ingestion import columnar
 from ingestion.columnar import WHITESPACE, clean_columns, content_hashes
 from ingestion.config import source_from_preset
 from ingestion.ingest import ingest_source
-from ingestion.language import detect_language, detect_languages
 from ingestion.records import clean_text, content_hash
+from sentiment.language import detect_language, detect_languages
 from sentiment.warehouse import Warehouse
 
 WHEN = "2025-03-02T08:00:00Z"
