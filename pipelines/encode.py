@@ -26,6 +26,7 @@ from sentiment_model.vocab import UNK_ID, Vocab
 
 NAMESPACE = "sentiment"
 SKIPPED = "skipped"
+LANGUAGE_COUNTER = "documents_given_lang_"  # + code: documents given to the model, per language
 # Tokens per encoded batch: larger batches sort into sub-batches with less padding (16,384 -> 65,536
 # measured 1.08x faster end to end on the scoring benchmark's lake; a batch never spans two raw files).
 DEFAULT_BATCH_TOKENS = 65536
@@ -67,8 +68,9 @@ class EncodedBatch:
 
 class _EncodeFn(beam.DoFn):
     def __init__(self, model_dir: str, max_tokens: int | None, topics: Topics, torch_threads: int | None,
-                 max_batch_tokens: int):
+                 max_batch_tokens: int, languages: frozenset[str] | None = None):
         self.model_dir = model_dir
+        self.languages = languages
         self.max_tokens_override = max_tokens
         self.topics = topics
         self.torch_threads = torch_threads
@@ -94,9 +96,13 @@ class _EncodeFn(beam.DoFn):
         ids: list[list[int]] = []
         tokens_in_batch = 0
         stoi, limit, truncated = self.vocab.stoi, self.max_tokens, 0
+        by_language: dict[str, int] = {}
         for doc_id, source, day, lang, text in columns:
             if day is None:
                 yield self._skip(doc_id, source, None, "no_timestamp")
+                continue
+            if self.languages is not None and lang not in self.languages:
+                yield self._skip(doc_id, source, day, f"language_{lang}")
                 continue
             if not isinstance(text, str) or not text.strip():
                 yield self._skip(doc_id, source, day, "empty_text")
@@ -105,6 +111,7 @@ class _EncodeFn(beam.DoFn):
             if not tokens:
                 yield self._skip(doc_id, source, day, "no_tokens")
                 continue
+            by_language[lang] = by_language.get(lang, 0) + 1
             cut = len(tokens) > limit
             if cut:
                 truncated += 1
@@ -120,6 +127,8 @@ class _EncodeFn(beam.DoFn):
         if ids:
             yield EncodedBatch.from_lists(keys, ids)
         self.truncated.inc(truncated)
+        for lang, n in by_language.items():  # what the model was given, per language
+            Metrics.counter(NAMESPACE, f"{LANGUAGE_COUNTER}{lang}").inc(n)
 
     def _skip(self, doc_id, source, day: str | None, reason: str):
         Metrics.counter(NAMESPACE, f"documents_skipped_{reason}").inc()
@@ -129,6 +138,8 @@ class _EncodeFn(beam.DoFn):
 class EncodeDocuments(beam.PTransform):
     """Arrow tables of raw documents -> main: EncodedBatch of `max_batch_tokens` tokens or a
     document more (the last of a table fewer); `skipped`: {doc_id, source, date, reason} per document.
+    With `languages`, documents in any other language are skipped (reason `language_<code>`):
+    a model is only given text in the languages it reads.
     """
 
     def __init__(
@@ -138,9 +149,10 @@ class EncodeDocuments(beam.PTransform):
         topics: Topics | None = None,
         torch_threads: int | None = None,
         max_batch_tokens: int = DEFAULT_BATCH_TOKENS,
+        languages: frozenset[str] | None = None,
     ):
         super().__init__()
-        self.fn = _EncodeFn(model_dir, max_tokens, topics or Topics(), torch_threads, max_batch_tokens)
+        self.fn = _EncodeFn(model_dir, max_tokens, topics or Topics(), torch_threads, max_batch_tokens, languages)
 
     def expand(self, tables):
         return tables | "Encode" >> beam.ParDo(self.fn).with_outputs(SKIPPED, main="encoded")

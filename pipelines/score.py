@@ -35,6 +35,7 @@ from pipelines.write import WritePartitions
 from sentiment.logs import worker_output_to
 from sentiment.warehouse import Warehouse
 from sentiment_model import checkpoint, onnx_export
+from sentiment_model.languages import scoring_languages
 
 log = logging.getLogger(__name__)
 DEFAULT_RUNNER = "FnApiRunner"
@@ -63,6 +64,10 @@ class ScoreJob:
     # Who runs the model: "onnx", ONNX Runtime over the model's export (CPU only; same labels, the
     # job 1.2-1.3x faster end to end, measured); "torch", PyTorch; "auto": onnx on the CPU, torch on a GPU.
     backend: str = "auto"
+    # Which documents the model is given, by language: "model" (the languages it reads, and und),
+    # "all" (every document, read or not), or codes such as "en,und". The others are skipped,
+    # counted per language (skip reason language_<code>) and kept out of the aggregates.
+    languages: str = "model"
 
     def __post_init__(self) -> None:
         self.home = Path(self.home)
@@ -78,6 +83,8 @@ class ScoreJob:
             raise ValueError(f"backend must be auto, torch or onnx, not {self.backend!r}")
         if self.backend == "auto":
             self.backend = "onnx" if self.device == "CPU" else "torch"
+        if self.languages not in ("model", "all"):
+            scoring_languages({}, self.languages)  # raises on a malformed list
         if self.backend == "onnx" and self.device != "CPU":
             raise ValueError("the onnx backend runs on the CPU; use --backend torch with --device cuda")
 
@@ -182,7 +189,8 @@ def build(pipeline, job, warehouse, model_dir, meta, files, fingerprints, topics
     encoded = (
         pipeline
         | "Read" >> ReadRawDocuments(files)
-        | "Encode" >> EncodeDocuments(str(model_dir), job.max_tokens, topics, threads, job.max_batch_tokens)
+        | "Encode" >> EncodeDocuments(str(model_dir), job.max_tokens, topics, threads, job.max_batch_tokens,
+                                      scoring_languages(meta, job.languages))
     )
     onnx_path = onnx_export.exported(model_dir, warehouse.root / "cache" / "onnx") \
         if job.backend == "onnx" else None
@@ -264,13 +272,16 @@ def parse_args(argv: list[str] | None = None) -> tuple[ScoreJob, bool]:
     parser.add_argument("--backend", default="auto", choices=["auto", "torch", "onnx"],
                         help="who runs the model: ONNX Runtime over its export (CPU), or PyTorch; "
                         "auto: onnx on the CPU, torch on a GPU")
+    parser.add_argument("--languages", default="model",
+                        help="documents scored by language: model (the languages the model reads, and und), all, "
+                        "or codes such as en,und; the others are skipped and counted per language")
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     known, beam_args = parser.parse_known_args(argv)
     job = ScoreJob(
         home=known.home, start=known.start, end=known.end, model_dir=known.model, sources=known.sources,
         device=known.device, max_batch_tokens=known.max_batch_tokens, max_tokens=known.max_tokens,
         topics_file=known.topics, torch_threads=known.torch_threads, profile=known.profile, beam_args=beam_args,
-        backend=known.backend,
+        backend=known.backend, languages=known.languages,
     )
     return job, known.json
 

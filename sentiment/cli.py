@@ -401,6 +401,9 @@ def score(
     backend: str = typer.Option("auto", help="Who runs the model: onnx (ONNX Runtime over the model's export, CPU "
                                 "only; same labels, the job 1.2-1.3x faster), torch (PyTorch), or auto: onnx on "
                                 "the CPU, torch on a GPU."),
+    languages: str = typer.Option("model", help="Documents given to the model, by language: model (the languages "
+                                  "it reads, from its model.json, and und), all (every document, read or not), or "
+                                  "codes such as en,und. The others are skipped, counted per language."),
     home: Path = HomeOption,
     json_out: bool = typer.Option(False, "--json", help="Print the summary as one JSON object."),
     verbose: bool = typer.Option(False, "--verbose", help="Show Beam's worker output (default: "
@@ -421,7 +424,7 @@ def score(
             home=settings.home, start=date.fromisoformat(start), end=date.fromisoformat(end),
             model_dir=model, sources=source or None, device=device, max_tokens=max_tokens, topics_file=topics,
             torch_threads=torch_threads, profile=profile, beam_args=list(ctx.args), backend=backend,
-            **({"max_batch_tokens": max_batch_tokens} if max_batch_tokens else {}),
+            languages=languages, **({"max_batch_tokens": max_batch_tokens} if max_batch_tokens else {}),
         )
         summary = score_range(job)
     except (ValueError, FileNotFoundError) as err:

@@ -70,7 +70,25 @@ def format_scoring(summary: dict) -> str:
     if summary.get("padding_efficiency") is not None:
         line += (f"; batches of {summary['mean_batch_size']:.0f} documents, "
                  f"padding efficiency {summary['padding_efficiency']:.2f}")
-    return line
+    return line + by_language(counters)
+
+
+def by_language(counters: dict) -> str:
+    """Documents scored and skipped per language, from a scoring job's counters ("" when there is one
+    language and nothing skipped for its language)."""
+    scored = {k.removeprefix("documents_given_lang_"): v for k, v in counters.items()
+              if k.startswith("documents_given_lang_") and v}
+    skipped = {k.removeprefix("documents_skipped_language_"): v for k, v in counters.items()
+               if k.startswith("documents_skipped_language_") and v}
+    if len(scored) <= 1 and not skipped:
+        return ""
+    def size(lang: str) -> tuple[int, str]:
+        return -(scored.get(lang, 0) + skipped.get(lang, 0)), lang
+
+    languages = sorted(set(scored) | set(skipped), key=size)
+    parts = [f"{lang} {scored[lang]:,} scored" if lang in scored else f"{lang} {skipped[lang]:,} skipped "
+             "(the model does not read it)" for lang in languages]
+    return "\nBy language: " + "; ".join(parts)
 
 
 def format_metrics(metrics: dict) -> str:

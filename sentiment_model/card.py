@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sentiment_model import checkpoint
+from sentiment_model.languages import model_languages
 
 CARD = "MODEL_CARD.md"
 
@@ -24,6 +25,10 @@ def write_card(directory: Path) -> Path:
         f"{mc['hidden_dim']} x {mc['num_layers']} layer(s) -> {mc['pooling']} pooling -> linear; "
         f"vocabulary {mc['vocab_size']} tokens; texts cut to {meta['max_tokens']} tokens",
         f"- Labels: {', '.join(meta['labels'])}",
+        f"- Reads: {', '.join(model_languages(meta))}"
+        + (f" (training rows by language: {_language_rows(meta['language_rows'])}); documents in other "
+           "languages are skipped when scoring, counted per language" if meta.get("language_rows") else
+           " (assumed: this model was saved before languages were recorded)"),
         f"- Training data: {cfg.get('data', '?')} ({data.get('train_rows', '?')} rows); "
         f"validation: {data.get('validation_source', '?')} ({data.get('validation_rows', '?')} rows)",
         f"- Recipe: {cfg.get('recipe', '?')}; best epoch {meta.get('best_epoch', '?')} of "
@@ -46,8 +51,9 @@ def write_card(directory: Path) -> Path:
         "",
         "## Use and limits",
         "",
-        "- Scores social and news text in the language and domain it was trained on; other domains "
+        "- Scores social and news text in the languages and domains it was trained on; other domains "
         "read with a bias: check on labelled samples first.",
+        "- Per-language validation scores, where measured: `python -m bench.accuracy --dataset general`.",
         "- `score` = P(positive) - P(negative) when both labels exist.",
         "- Load with `sentiment_model.checkpoint.load` (weights only, no pickled code).",
         "",
@@ -68,6 +74,11 @@ def _mix_lines(mix: dict | None) -> list[str]:
         lines.append(f"  - {source}: {row['train']} rows ({'/'.join(row['labels'])}), {row['select']} to select on, "
                      f"{row['judged']} left out as in a judged split")
     return lines
+
+
+def _language_rows(rows: dict[str, int], most: int = 10) -> str:
+    top = list(rows.items())[:most]
+    return ", ".join(f"{lang} {n:,}" for lang, n in top) + (", ..." if len(rows) > most else "")
 
 
 def _embedding_start(embeddings: str | None) -> str:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import torch
 from torch import nn
 from tqdm.auto import tqdm
@@ -26,6 +27,7 @@ from sentiment_model.card import write_card
 from sentiment_model.data import bucketed_batches, load_splits, pad_batch
 from sentiment_model.embeddings import WordVectors, initialise, vocabulary_with
 from sentiment_model.evaluate import decide, metrics
+from sentiment_model.languages import reads, training_languages
 from sentiment_model.model import LSTMClassifier, ModelConfig
 from sentiment_model.predict import Predictor
 from sentiment_model.tokenize import tokenize
@@ -71,9 +73,15 @@ class TrainConfig:
     resume: bool = False  # continue from OUT/train_state.pt when it is there
     max_train_samples: int | None = None  # cap the training rows, for quick runs
     threads: int | None = None  # torch intra-op threads on CPU; None: torch's default
+    # The languages the model reads (ISO 639-1), stated in model.json; scoring skips the others.
+    # None: those of the training data (its `lang` column, else identified on a sample of its texts).
+    languages: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         self.data, self.out = Path(self.data), Path(self.out)
+        if self.languages is not None:
+            self.languages = tuple(self.languages) if not isinstance(self.languages, str) else \
+                tuple(code.strip() for code in self.languages.split(",") if code.strip())
         if self.embeddings is not None and str(self.embeddings) not in ("auto", "none"):
             self.embeddings = Path(self.embeddings)
         if self.pretrained is not None and str(self.pretrained) not in ("auto", "none"):
@@ -205,7 +213,10 @@ def train(cfg: TrainConfig, on_epoch: Callable[[dict], None] | None = None) -> P
     bundle.max_tokens = cfg.read_tokens or cfg.max_tokens
     bundle.version = checkpoint.new_version(model)
     bundle.metrics = {"validation": state.best_metrics}
+    language_rows = training_languages(splits.train.texts, _lang_column(cfg.data, len(splits.train.texts)))
     extra = {
+        "languages": list(cfg.languages) if cfg.languages else reads(language_rows),
+        "language_rows": language_rows,
         "train_config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()},
         "data": {"train_rows": len(ids), "validation_rows": len(splits.validation.texts),
                  "validation_source": splits.validation_source, **_mix_report(cfg.data)},
@@ -307,6 +318,15 @@ def _allowed(data, source_labels: dict[str, list[str]], labels: list[str]) -> to
         return None
     rows = {s: torch.tensor([label in v for label in labels]) for s, v in source_labels.items()}
     return torch.stack([rows[s] for s in data.sources])
+
+
+def _lang_column(data: Path, rows: int) -> list[str | None] | None:
+    """The training file's `lang` column, when it has one and its rows are the training rows."""
+    path = Path(data) / "train.parquet" if Path(data).is_dir() else Path(data)
+    if not path.is_file() or "lang" not in pq.read_schema(path).names:
+        return None
+    langs = pq.read_table(path, columns=["lang"]).column("lang").to_pylist()
+    return langs if len(langs) == rows else None
 
 
 def _mix_report(data: Path) -> dict:
