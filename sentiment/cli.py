@@ -332,21 +332,31 @@ def predict(
     home: Path = HomeOption,
     json_out: bool = typer.Option(False, "--json"),
 ):
-    """Label texts with a model: label, class probabilities and score."""
+    """Label texts with a model: label, class probabilities and score. A text in a language the
+    model does not read is still labelled, with a warning (the scoring job skips such documents)."""
+    from sentiment.language import detect_languages
     from sentiment.warehouse import Warehouse
+    from sentiment_model import checkpoint
+    from sentiment_model.languages import UNDETERMINED, model_languages
     from sentiment_model.predict import Predictor
 
     settings = _settings(home)
     try:
-        rows = Predictor.load(model or Warehouse(settings.home).current_model()).predict(texts)
+        directory = model or Warehouse(settings.home).current_model()
+        rows = Predictor.load(directory).predict(texts)
+        reads = model_languages(checkpoint.read_meta(directory))
     except FileNotFoundError as err:
         _fail(str(err))
-    for text, row in zip(texts, rows, strict=True):
+    for text, row, lang in zip(texts, rows, detect_languages(texts), strict=True):
+        unread = lang not in (*reads, UNDETERMINED)
         if json_out:
-            typer.echo(json.dumps({"text": text, **row}))
-        else:
-            probs = " ".join(f"{k} {v:.2f}" for k, v in row["probabilities"].items())
-            typer.echo(f"{row['label']:<9} {probs}  | {text}")
+            typer.echo(json.dumps({"text": text, **row, "lang": lang, "model_reads_lang": not unread}))
+            continue
+        probs = " ".join(f"{k} {v:.2f}" for k, v in row["probabilities"].items())
+        typer.echo(f"{row['label']:<9} {probs}  | {text}")
+        if unread:
+            typer.secho(f"  warning: this text looks {lang}; the model reads {', '.join(reads)}: its label means "
+                        "little (scoring skips such documents)", fg=typer.colors.YELLOW, err=True)
 
 
 @app.command()

@@ -46,6 +46,9 @@ def test_predict_uses_the_current_model(home):
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.stdout.strip().splitlines()]
     assert [r["label"] for r in rows] == ["positive", "negative"]
+    spanish = runner.invoke(app, ["predict", "--home", str(home), "¡Qué maravilla de día, me encanta!"])
+    assert spanish.exit_code == 0 and "this text looks es; the model reads en: its label means little" in \
+        spanish.output
 
 
 def test_score_then_query_in_every_format(home):
