@@ -41,8 +41,8 @@ class WarehouseClient:
         return relation.fetch_arrow_table()
 
     def trend(self, source: str | None = None, topic: str | None = None, start: date | None = None,
-              end: date | None = None, by: str = "day") -> pd.DataFrame:
-        return trend(self.warehouse, source, topic, start, end, by, self.con)
+              end: date | None = None, by: str = "day", lang: str | None = None) -> pd.DataFrame:
+        return trend(self.warehouse, source, topic, start, end, by, self.con, lang)
 
 
 def open_warehouse(path: str | Path | None = None) -> WarehouseClient:

@@ -495,6 +495,7 @@ def _emit(frame, format: Format, out: Path | None) -> None:
 def trend(
     source: str = typer.Option(None, help="Only this source."),
     topic: str = typer.Option(None, help="Only documents with this topic (a configured topic or a #hashtag)."),
+    lang: str = typer.Option(None, help="Only documents in this language (ISO 639-1, or und)."),
     start: str = typer.Option(None, "--from", help="First day, YYYY-MM-DD."),
     end: str = typer.Option(None, "--to", help="Last day, YYYY-MM-DD."),
     by: str = typer.Option("day", help="Period: day, week or month."),
@@ -512,7 +513,7 @@ def trend(
     try:
         frame = run_trend(
             Warehouse(settings.home), source, topic,
-            date.fromisoformat(start) if start else None, date.fromisoformat(end) if end else None, by,
+            date.fromisoformat(start) if start else None, date.fromisoformat(end) if end else None, by, lang=lang,
         )
     except ValueError as err:
         _fail(str(err))

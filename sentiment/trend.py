@@ -24,6 +24,7 @@ WITH g AS (
            coalesce(std_score, 0) AS s, share_negative, share_positive
     FROM {table}
     WHERE ($source IS NULL OR source = $source)
+      AND ($lang IS NULL OR lang = $lang)
       AND ($topic IS NULL OR {topic_column} = $topic)
       AND ($start IS NULL OR date >= $start)
       AND ($end IS NULL OR date <= $end)
@@ -55,13 +56,14 @@ def trend(
     end: date | None = None,
     by: str = "day",
     con=None,
+    lang: str | None = None,
 ) -> pd.DataFrame:
     """Per period: documents, shares, mean score and its 95% interval (`con`: a connection to reuse)."""
     if by not in PERIODS:
         raise ValueError(f"--by must be one of {', '.join(PERIODS)}, not {by!r}")
     table, topic_column = ("daily_topic_sentiment", "topic") if topic else ("daily_sentiment", "NULL")
     sql = _SQL.format(table=table, topic_column=topic_column)
-    params = {"period": by, "source": source, "topic": topic, "start": start, "end": end}
+    params = {"period": by, "source": source, "topic": topic, "start": start, "end": end, "lang": lang}
     return run_query(warehouse, sql, params, con)
 
 

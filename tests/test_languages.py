@@ -104,3 +104,11 @@ def test_the_job_skips_and_counts_other_languages_and_forcing_scores_them(lake):
     forced = score_range(ScoreJob(home=lake.root, start=DAY, end=DAY, languages="all"))
     assert forced.counters["documents_scored"] == 6 and forced.counters["documents_skipped"] == 0
     assert sorted(run_query(lake, "SELECT DISTINCT lang FROM daily_sentiment")["lang"]) == ["de", "en", "fr", "und"]
+
+
+def test_trend_filters_by_language(lake):
+    from sentiment.trend import trend
+
+    score_range(ScoreJob(home=lake.root, start=DAY, end=DAY, languages="all"))
+    assert trend(lake, lang="fr")["documents"].tolist() == [2]
+    assert trend(lake)["documents"].tolist() == [6]
