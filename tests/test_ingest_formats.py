@@ -3,19 +3,16 @@ text as people wrote it, feed files and URLs with just the preset, legacy encodi
 separated files without a header, undated corpora, one-object JSON files, and errors and
 warnings that name the fix; one failing input never stops the others."""
 
-import http.server
 import json
-import threading
-from functools import partial
 
 import pyarrow.parquet as pq
-import pytest
 from typer.testing import CliRunner
 
 from ingestion.config import source_from_preset
 from ingestion.ingest import ingest_source
 from sentiment.cli import app
 from sentiment.warehouse import Warehouse
+from tests.test_feeds import server  # noqa: F401  (the local HTTP feed server fixture)
 
 WHEN = "2025-03-02T08:00:00Z"
 
@@ -129,30 +126,12 @@ def test_feed_files_by_extension_with_whitespace_before_the_declaration(tmp_path
     assert (totals["read"], totals["written"], totals["duplicates"]) == (4, 1, 3)
 
 
-@pytest.fixture
-def feed_server():
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            body = _feed().encode()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(Handler))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-
-
-def test_a_feed_url_with_the_feed_preset_as_the_readme_says(tmp_path, feed_server):
-    result, totals = _cli("--home", str(tmp_path / "wh"), "--input", f"{feed_server}/news.rss", "--source",
+def test_a_feed_url_with_the_feed_preset_as_the_readme_says(tmp_path, server):  # noqa: F811
+    url, _ = server
+    result, totals = _cli("--home", str(tmp_path / "wh"), "--input", f"{url}/news.rss", "--source",
                           "acme_news", "--preset", "feed")
     assert result.exit_code == 0, result.output
-    assert totals["written"] == 1
+    assert totals["written"] == 2
 
 
 def test_a_gb2312_feed_in_a_config_run_and_a_failing_source_does_not_stop_the_others(tmp_path):
