@@ -7,7 +7,7 @@ from pathlib import Path
 
 from prefect import flow
 
-from flows.tasks import ingest_task
+from flows.tasks import ingest_all
 from ingestion.config import specs_for
 
 
@@ -29,4 +29,9 @@ def ingest_flow(
     """The same choices as `sentiment ingest`: a sources file, one --input, or the demo's corpora;
     `beam` runs each source as a Beam job (on the `profile`'s runner when given)."""
     specs = specs_for(config, data_dir, sources, input, preset, format=format, published_at=published_at)
-    return [ingest_task(spec, home, start, end, beam, profile).as_dict() for spec in specs]
+    summaries = ingest_all(specs, home, start=start, end=end, beam=beam, profile=profile)
+    failed = [s["source"] for s in summaries if s["errors"]]
+    if failed:  # after every source ran: the run is marked failed, naming them
+        raise RuntimeError(f"ingest failed for source(s) {failed}: "
+                           + "; ".join(e["error"] for s in summaries for e in s["errors"]))
+    return summaries

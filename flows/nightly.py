@@ -10,7 +10,7 @@ from prefect import flow, get_run_logger
 
 from flows.backfill import backfill_flow
 from flows.schedule import catch_up_range, nightly_target
-from flows.tasks import checks_task, general_model_task, ingest_task, register_task
+from flows.tasks import checks_task, general_model_task, ingest_all, register_task
 from ingestion.config import select_sources
 from pipelines.manifest import read_manifest
 from sentiment.settings import Settings
@@ -46,7 +46,10 @@ def nightly_flow(
     warehouse = Warehouse(Path(home))
     target = day or nightly_target(datetime.now(UTC), timezone, lag_days)
     specs = select_sources(config, data_dir, None) if (config or data_dir) else []
-    ingested = [ingest_task(spec, home).as_dict() for spec in specs]
+    ingested = ingest_all(specs, home)  # a failing source is reported; the others are still scored
+    for summary in ingested:
+        for error in summary["errors"]:
+            logger.warning("ingest %s: %s", summary["source"], error["error"])
     if not (warehouse.models / "current").exists():
         logger.info("no current model: scoring with the general model (built once from the datasets directory)")
         trained, _ = general_model_task(home, data_dir or Settings.from_env().data_dir)

@@ -22,7 +22,14 @@ from sentiment_model.general_model import cached_general_model
 from sentiment_model.train import TrainConfig, train
 
 
-@task(retries=2, retry_delay_seconds=[2, 10], task_run_name="ingest-{spec.name}")
+def _worth_retrying(task, task_run, state) -> bool:
+    """Retry I/O that may recover (a network file system, an object store); not a source whose
+    path matches nothing or whose settings are wrong: those fail the same way every time."""
+    error = state.result(raise_on_failure=False)
+    return not isinstance(error, FileNotFoundError | ValueError)
+
+
+@task(retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=_worth_retrying, task_run_name="ingest-{spec.name}")
 def ingest_task(spec: SourceSpec, home: Path, start: date | None = None, end: date | None = None,
                 beam: bool = False, profile: Path | None = None) -> IngestSummary:
     """The local ingestion, or (`beam`) the same as a Beam job on the profile's runner."""
@@ -31,6 +38,24 @@ def ingest_task(spec: SourceSpec, home: Path, start: date | None = None, end: da
 
         return ingest_with_beam(spec, Warehouse(home), start=start, end=end, profile=profile)
     return ingest_source(spec, Warehouse(home), start=start, end=end)
+
+
+def ingest_all(specs: list[SourceSpec], home: Path, **options) -> list[dict]:
+    """`ingest_task` for every source, each with its retries; a source that still fails is reported
+    in its summary (`errors`) and the others run on."""
+    summaries = []
+    for spec in specs:
+        state = ingest_task(spec, home, return_state=True, **options)
+        if state.is_completed():
+            summaries.append(state.result().as_dict())
+        else:
+            try:
+                state.result()
+                error = state.message or "failed"
+            except Exception as err:  # the task's own exception, already logged by Prefect
+                error = f"{type(err).__name__}: {err}"
+            summaries.append(IngestSummary(spec.name, errors=[{"input": str(spec.path), "error": error}]).as_dict())
+    return summaries
 
 
 @task(task_run_name="train")

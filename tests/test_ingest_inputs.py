@@ -189,6 +189,17 @@ def test_ingest_flow_takes_the_cli_choices(prefect_harness, tmp_path):
     assert summary["written"] == 4 and summary["source"] == "forum"
 
 
+def test_the_ingest_flow_runs_every_source_and_fails_naming_the_one_that_failed(prefect_harness, tmp_path):
+    from flows.ingest import ingest_flow
+
+    (tmp_path / "x.jsonl").write_bytes(_lines(4))
+    config = tmp_path / "sources.toml"
+    config.write_text('[sources.gone]\npath = "missing/*.jsonl"\n[sources.fine]\npath = "x.jsonl"\n')
+    with pytest.raises(RuntimeError, match=r"ingest failed for source\(s\) \['gone'\]"):
+        ingest_flow(tmp_path / "wh", config=config)
+    assert len(_stored(Warehouse(tmp_path / "wh"))) == 4  # the source after it was still ingested
+
+
 def test_ingest_flow_runs_the_beam_job_when_asked(prefect_harness, tmp_path):
     from flows.ingest import ingest_flow
 
