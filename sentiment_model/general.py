@@ -40,6 +40,7 @@ JUDGED_SPLITS = (
     "tweeteval_sentiment/test.parquet",
     "financial_phrasebank_allagree/test.parquet",
     "nlp_text_emotion/test.parquet",
+    "umsab_multilingual/validation.parquet",  # judged per language; UMSAB's test split is kept apart
 )
 
 

@@ -31,22 +31,32 @@ def test_every_task_names_targets_for_its_metrics():
 
 
 def test_general_group_judges_one_model_on_every_split_beside_its_peers(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from tests.factories import labelled_rows
     from tests.test_general import write_general_data
 
     data = write_general_data(tmp_path / "data")
+    tweets = labelled_rows(40, 31)  # the multilingual split, judged one language at a time
+    (data / "umsab_multilingual").mkdir()
+    pq.write_table(pa.table({"text": [r["text"] for r in tweets], "label": [r["label"] for r in tweets],
+                             "lang": ["fr", "de"] * 20}), data / "umsab_multilingual" / "validation.parquet")
     out = tmp_path / "results"
     result = accuracy.main(["--dataset", "general", "--quick", "--data-dir", str(data), "--out", str(out),
                             "--general-variant", "no-binary"])
     mixed = result["general"]
     judged = {row["task"]: row for row in mixed["rows"]}
-    assert set(judged) == {"sst2", "airline_tweets", "nlp_text_emotion"}  # the judged splits this directory has
+    assert set(judged) == {"sst2", "airline_tweets", "nlp_text_emotion", "umsab_de", "umsab_fr"}
+    assert judged["umsab_fr"]["lstm"]["n"] == 20 and judged["umsab_fr"]["targets"] == {"macro_f1": 0.548}
     assert judged["sst2"]["decided_among"] == ["negative", "positive"]
     assert judged["airline_tweets"]["decided_among"] == ["negative", "neutral", "positive"]
     for row in judged.values():
-        for system in ("lstm", "tfidf_lr", "vader"):
+        for system in ("lstm", "tfidf_lr", "vader"):  # VADER reads English only, and is measured anyway
             assert 0 <= row[system][row["metrics"][0]] <= 1, (row["task"], system)
     assert set(mixed["mix"]) == {"airline_tweets", "sst2", "nlp_text_emotion"}
     assert set(mixed["ablations"]["no-binary"]["mix"]) == {"airline_tweets", "nlp_text_emotion"}
     table = (out / "accuracy.md").read_text()
     assert "## The general model" in table and "| sst2/validation.parquet | negative/positive | accuracy |" in table
     assert "| no-binary |" in table
+    assert "| umsab_multilingual/validation.parquet lang=fr | negative/neutral/positive | macro_f1 |" in table
