@@ -158,15 +158,21 @@ def parse(payload: bytes, location: str, encoding: str = "utf-8") -> Iterator[Ra
         raise FeedError(f"{location}: XML, but not an RSS or Atom feed (root <{SafeET.fromstring(payload).tag}>); "
                         "nothing was ingested from it")
     lang = feed.feed.get("language")
+    channel = feed.feed.get("published_parsed") or feed.feed.get("updated_parsed")
+    feed_date = datetime.fromtimestamp(calendar.timegm(channel), tz=UTC) if channel else None
     for number, entry in enumerate(feed.entries):
         content = entry.get("content")
         body = content[0].get("value") if content else entry.get("summary")
         stamp = entry.get("published_parsed") or entry.get("updated_parsed")
+        # a date feedparser cannot read ("Seg, 24 Set 2018 ..."): the text, for our own parser and
+        # its reason; an entry with no date at all: the feed's own date, when it has one
+        when = datetime.fromtimestamp(calendar.timegm(stamp), tz=UTC) if stamp else \
+            entry.get("published") or entry.get("updated") or feed_date
         yield RawRecord(number, {
             "id": entry.get("id") or entry.get("link"),
             "title": entry.get("title"),
             "content": body,
-            "published": datetime.fromtimestamp(calendar.timegm(stamp), tz=UTC) if stamp else None,
+            "published": when,
             "author": entry.get("author"),
             "url": entry.get("link"),
             "lang": (lang or "").split("-")[0] or None,

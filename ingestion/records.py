@@ -122,6 +122,28 @@ def _compact_time(value: str) -> datetime | None:
         return None
 
 
+# RFC 2822 dates written with another language's day and month names, as some feeds do
+# ("Seg, 24 Set 2018 19:42:40 -0300"): Portuguese, Spanish, French, German, Italian.
+_MONTHS = {name: english for english, names in {
+    "Jan": ("jan", "ene", "janv", "gen"), "Feb": ("fev", "feb", "févr", "fevr", "fév"),
+    "Mar": ("mar", "mars", "mär", "mrz"), "Apr": ("abr", "avr", "apr"), "May": ("mai", "mayo", "may", "mag"),
+    "Jun": ("jun", "juin", "giu"), "Jul": ("jul", "juil", "lug"), "Aug": ("ago", "août", "aou", "aug"),
+    "Sep": ("set", "sept", "sep"), "Oct": ("out", "oct", "okt", "ott"), "Nov": ("nov",),
+    "Dec": ("dez", "dic", "déc", "dec"),
+}.items() for name in names}
+_LOCAL_DATE = re.compile(r"^\s*(?:[^\W\d]+\.?,\s*)?(\d{1,2})\.?\s+([^\W\d]+)\.?\s+(\d{4})", re.U)
+
+
+def _in_english(value: str) -> str:
+    """`value` with a leading day name dropped and the month name in English, when it is one of
+    _MONTHS (else unchanged)."""
+    match = _LOCAL_DATE.match(value)
+    month = _MONTHS.get(match.group(2).lower()) if match else None
+    if not month:
+        return value
+    return f"{match.group(1)} {month} {match.group(3)}{value[match.end():]}"
+
+
 def _parse_text_time(value: str) -> datetime:
     """ISO-8601, Twitter v1.1's "Wed Oct 10 20:19:24 +0000 2018", or RFC 2822 (e-mail, RSS)."""
     try:
@@ -132,11 +154,13 @@ def _parse_text_time(value: str) -> datetime:
         return datetime.strptime(value, _TWITTER_V1)
     except ValueError:
         pass
-    try:
-        return parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        raise RecordError(f"unparseable timestamp: {value[:40]!r} (expected ISO-8601 such as 2025-03-02T08:00:00Z, "
-                          "epoch seconds, or an RFC 2822 / Twitter v1.1 date)") from None
+    for attempt in (value, _in_english(value)):
+        try:
+            return parsedate_to_datetime(attempt)
+        except (TypeError, ValueError, IndexError):
+            continue
+    raise RecordError(f"unparseable timestamp: {value[:40]!r} (expected ISO-8601 such as 2025-03-02T08:00:00Z, "
+                          "epoch seconds, or an RFC 2822 / Twitter v1.1 date)")
 
 
 def content_hash(text: str) -> str:

@@ -275,3 +275,16 @@ def test_any_setting_on_the_command_line_with_set(tmp_path):
     bad = CliRunner().invoke(app, ["ingest", "--home", str(tmp_path / "wh"), "--input", str(path), "--source", "ag",
                                    "--set", "text_feild=Description"])
     assert bad.exit_code == 2 and "unknown setting" in bad.output
+
+
+def test_feed_dates_in_other_languages_and_entries_without_a_date(tmp_path):
+    feed = _feed(body="Notícias.").replace("Thu, 04 Mar 2021 10:00:00 +0800", "Seg, 24 Set 2018 19:42:40 -0300")
+    undated = feed.replace("<pubDate>Seg, 24 Set 2018 19:42:40 -0300</pubDate>", "").replace(
+        "<language>", "<pubDate>Tue, 25 Sep 2018 06:00:00 GMT</pubDate><language>")
+    (tmp_path / "pt.rss").write_text(feed)
+    (tmp_path / "undated.rss").write_text(undated)
+    wh = Warehouse(tmp_path / "wh")
+    assert ingest_source(source_from_preset("pt", tmp_path / "pt.rss", "feed"), wh).written == 1
+    assert str(_rows(wh)["pt:n-1"]["published_at"]) == "2018-09-24 22:42:40+00:00"
+    assert ingest_source(source_from_preset("u", tmp_path / "undated.rss", "feed"), wh).written == 1
+    assert str(_rows(wh)["u:n-1"]["published_at"]) == "2018-09-25 06:00:00+00:00"  # the feed's own date
