@@ -76,7 +76,7 @@ def _capped(*caps) -> general.MixConfig:
     return replace(general.DEFAULT_MIX, parts=parts)
 
 
-# The balancing choices measured against the default (README, "The general model"): name -> (mix, train settings)
+# The balancing choices measured against the default (docs/model.md, "The general model"): name -> (mix, train settings)
 VARIANTS: dict[str, tuple[general.MixConfig, dict]] = {
     "default": (general.DEFAULT_MIX, {}),
     "single-softmax": (general.DEFAULT_MIX, {"source_labels": False}),  # binary rows as plain 3-way labels

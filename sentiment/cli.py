@@ -209,7 +209,7 @@ def train(
                               "(text, label). Without validation data 10% of train is held out."),
     dataset: str = typer.Option(None, help="A dataset under the data directory instead of --data, e.g. sst2; "
                                 "`general`: every labelled set mapped to negative/neutral/positive, balanced "
-                                "(README, \"The general model\")."),
+                                "(docs/model.md, \"The general model\")."),
     out: Path = typer.Option(None, help="Model directory to write (or use --register)."),
     config: Path = typer.Option(None, help="TOML file of training settings (TrainConfig's names); flags win."),
     recipe: str = typer.Option(None, help="auto (default: by data size, text length and sources), short, small, "

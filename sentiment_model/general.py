@@ -61,7 +61,7 @@ class MixConfig:
     seed: int = 13
 
 
-# Caps chosen by measurement (README, "The general model"): SST-2 and IMDB capped, the rest whole.
+# Caps chosen by measurement (docs/model.md, "The general model"): SST-2 and IMDB capped, the rest whole.
 DEFAULT_MIX = MixConfig(
     parts=(
         Part("semeval2013_twitter", "semeval2013_twitter/train.parquet", "semeval2013_twitter/validation.parquet"),

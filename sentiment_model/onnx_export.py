@@ -1,6 +1,6 @@
 """The model as an ONNX graph for ONNX Runtime: the same forward (the LSTM over each text's true
 length, the pooling, the head); the model alone runs 1.45-1.67x faster on the CPU in the job's
-mixed-length sub-batches (the job end to end does not: see README, Scoring).
+mixed-length sub-batches (the job end to end does not: see docs/scoring.md).
 
 The export is a cache derived from the checkpoint (named by its weights' SHA-256), checked
 against PyTorch on random batches before it is used; checkpoints stay state_dict + config + vocab.

@@ -2,7 +2,7 @@
 
 A recipe fills only the settings a user left unset, so an explicit flag or config
 value always wins. The numbers are the best measured by `python -m bench.accuracy`
-(README, "The model").
+(docs/model.md).
 """
 
 from __future__ import annotations
