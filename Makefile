@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.installed
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 
-.PHONY: setup demo test lint clean wheel bench engines flink-up flink-down
+.PHONY: setup demo test test-fast lint clean wheel bench engines flink-up flink-down
 
 setup: $(STAMP)
 
@@ -22,8 +22,13 @@ demo: setup
 
 # The engine tests (-m engine) need `make engines`; without Java or Maven they skip and say so.
 test: setup
+	$(VENV)/bin/ruff check .
 	$(MAKE) --no-print-directory engines || echo "make test: engines not fetched; the engine tests will skip"
 	$(VENV)/bin/pytest -q
+
+# Everyday work: no engines, no slow tests (make test is what CI runs).
+test-fast: setup
+	$(VENV)/bin/pytest -q -m "not engine and not slow"
 
 # Apache Flink and Apache Spark for Beam's portable runner, fetched once into .engines/ (see
 # infra/engines/README.md): the job servers' class paths from Maven Central, and a Flink
