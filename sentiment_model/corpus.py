@@ -9,6 +9,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from sentiment_model.files import content_key
+from sentiment_model.tokenize import VERSION as TOKENIZER
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,8 @@ def cached_vectors(data_dir: Path, cache_dir: Path, dim: int) -> Path | None:
     if not files:
         return None
     config = EmbeddingConfig(dim=dim)
-    path = Path(cache_dir) / f"ppmi-{dim}-{content_key(repr(config), data_dir, files)}.npz"
+    key = content_key(f"{config!r} tokenizer {TOKENIZER}", data_dir, files)
+    path = Path(cache_dir) / f"ppmi-{dim}-{key}.npz"
     if not path.is_file():
         log.info("building word vectors from %d files under %s (once; cached at %s)", len(files), data_dir, path)
         try:

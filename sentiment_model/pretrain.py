@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 
 from sentiment_model.data import bucketed_batches, pad_batch
 from sentiment_model.files import content_key
+from sentiment_model.tokenize import VERSION as TOKENIZER
 from sentiment_model.tokenize import tokenize
 from sentiment_model.vocab import Vocab
 
@@ -175,7 +176,7 @@ def cached(data_dir: Path, cache_dir: Path, cfg: PretrainConfig = PretrainConfig
     files' names, sizes and modification times and the config)."""
     from sentiment_model.corpus import pretraining_files
 
-    key = content_key(repr(cfg), Path(data_dir), pretraining_files(Path(data_dir)))
+    key = content_key(f"{cfg!r} tokenizer {TOKENIZER}", Path(data_dir), pretraining_files(Path(data_dir)))
     path = Path(cache_dir) / f"bilm-{key}.pt"
     if not path.is_file():
         log.info("pretraining the language model (once; cached at %s)", path)

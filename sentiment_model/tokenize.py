@@ -10,11 +10,30 @@ from __future__ import annotations
 
 import html
 import re
+import sys
+import unicodedata
 
 URL_TOKEN = "<url>"
 USER_TOKEN = "<user>"
 NUMBER_TOKEN = "<num>"
+VERSION = 2  # changes when the same text may give other tokens; caches of tokenized text are keyed by it
 
+
+def _marks() -> str:
+    """A character class of the combining marks (Mn, Mc, Me): vowel signs and viramas (Devanagari), harakat
+    (Arabic), combining accents. `[^\\W\\d_]` excludes them, which would split such words into characters."""
+    ranges: list[list[int]] = []
+    for code in range(0x300, sys.maxunicode + 1):
+        if unicodedata.category(chr(code)) in ("Mn", "Mc", "Me"):
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1][1] = code
+            else:
+                ranges.append([code, code])
+    return "[" + "".join(f"\\U{a:08x}" + (f"-\\U{b:08x}" if b > a else "") for a, b in ranges) + "]"
+
+
+_MARK = _marks()
+_LETTER = rf"(?:[^\W\d_]|{_MARK})"  # a letter, or a mark that belongs to the letter before it
 _EMOTICON = (
     r"(?:[<>]?[:;=8xX][\-o\*']?[\)\]\(\[dDpP/\\|@3}{]+"  # :-) ;P :D
     r"|[\)\]\(\[dDpP/\\|@}{]+[\-o\*']?[:;=8]"  # (-:
@@ -23,12 +42,12 @@ _EMOTICON = (
 _PATTERN = re.compile(
     rf"""
     (?P<url>https?://\S+|www\.\S+)
-  | (?P<user>@\w+)
-  | (?P<hashtag>\#\w+)
+  | (?P<user>@(?:\w|{_MARK})+)
+  | (?P<hashtag>\#(?:\w|{_MARK})+)
   | (?P<emoticon>{_EMOTICON})(?=\s|$|[.,!?])
   | (?P<number>\d+(?:[.,:]\d+)*%?)
   | (?P<negation>n't\b)
-  | (?P<word>[^\W\d_](?:[^\W\d_]|['’][^\W\d_])*?(?=n't\b)|[^\W\d_](?:[^\W\d_]|['’](?!t\b)[^\W\d_])*)
+  | (?P<word>[^\W\d_](?:{_LETTER}|['’][^\W\d_])*?(?=n't\b)|[^\W\d_](?:{_LETTER}|['’](?!t\b)[^\W\d_])*)
   | (?P<other>[^\w\s])
     """,
     re.VERBOSE,

@@ -23,6 +23,14 @@ def test_negation_emoji_cjk_entities():
     assert tokenize("日本語 ok") == ["日", "本", "語", "ok"]
 
 
+def test_combining_marks_stay_in_their_word():
+    # Devanagari vowel signs and viramas, Arabic harakat, decomposed accents are marks (Mn/Mc), not letters
+    assert tokenize("मुझे यह फिल्म पसंद है #फिल्म") == ["मुझे", "यह", "फिल्म", "पसंद", "है", "#फिल्म"]
+    assert tokenize("مَرْحَبًا بِكُمْ") == ["مَرْحَبًا", "بِكُمْ"]
+    assert tokenize("cafe\u0301 ok") == ["cafe\u0301", "ok"]
+    assert tokenize("isn't") == ["is", "n't"]
+
+
 def test_elongation_and_cjk_anywhere_in_the_text():
     # whatever the case of the repeated letters, and wherever the CJK word stands
     assert tokenize("SoOOo GOOOOD, sooo") == ["sooo", "goood", ",", "sooo"]
