@@ -8,7 +8,7 @@ are capped (SST-2's phrases and IMDB's reviews would otherwise drown tweets, hea
 the neutral class), and each row carries its source, so training can restrict a binary
 source's loss to its own two labels (sentiment_model.train).
 
-The mix is written once as train.parquet + validation.parquet (text, label, source) +
+The mix is written once as train.parquet + validation.parquet (text, label, source, lang) +
 mix.json under a cache directory keyed by the files' content and the mix definition.
 """
 
@@ -53,6 +53,7 @@ class Part:
     select_cap: int = 1500  # most selection rows kept, so validation stays cheap and no source dominates it
     select_share: float = 0.1  # without `select`: this stratified share of `train` is held out to select on
     emotions: bool = False  # labels are emotions: mapped with EMOTION_POLARITY
+    lang: str | None = "en"  # the language of every row; None: the file's `lang` column, row by row
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,9 @@ DEFAULT_MIX = MixConfig(
         Part("nlp_text_emotion", "nlp_text_emotion/train.parquet", emotions=True),
         Part("sst2", "sst2/train.parquet", "sst2/test.parquet", cap=12000),
         Part("imdb", "imdb/train.parquet", cap=3000, select_cap=500),
+        # UMSAB: tweets in ar, fr, de, hi, it, pt, es, balanced per language and label. Its validation
+        # split is judged (per language), so 10% of its train split is held out to select on.
+        Part("umsab_multilingual", "umsab_multilingual/train.parquet", lang=None),
     )
 )
 
@@ -104,6 +108,14 @@ def _sample(data: LabelledText, cap: int | None, seed: int) -> LabelledText:
     return data.take(sorted(random.Random(seed).sample(range(len(data.texts)), cap)))
 
 
+def _languages(path: Path) -> dict[str, str]:
+    """Text -> language, from a file's `lang` column (empty when it has none: identified at training)."""
+    if "lang" not in pq.read_schema(path).names:
+        return {}
+    table = pq.read_table(path, columns=["text", "lang"])
+    return dict(zip(table.column("text").to_pylist(), table.column("lang").to_pylist(), strict=True))
+
+
 def _unseen(rows: LabelledText, banned: set[str], seen: set[str]) -> tuple[LabelledText, dict]:
     """The rows whose text is in no judged split and not already in the mix (`seen` is updated), and counts."""
     counts = {"read": len(rows.texts), "judged": 0, "duplicates": 0}
@@ -126,8 +138,8 @@ def build(data_dir: Path, out: Path, mix: MixConfig = DEFAULT_MIX) -> Path:
     data_dir = Path(data_dir)
     banned = judged_texts(data_dir)
     seen: set[str] = set()
-    train: list[tuple[str, str, str]] = []
-    select: list[tuple[str, str, str]] = []
+    train: list[tuple[str, str, str, str | None]] = []
+    select: list[tuple[str, str, str, str | None]] = []
     report: dict[str, dict] = {}
     for part in mix.parts:
         if not (data_dir / part.train).is_file():
@@ -138,13 +150,16 @@ def build(data_dir: Path, out: Path, mix: MixConfig = DEFAULT_MIX) -> Path:
             chosen = _mapped(read_labelled(data_dir / part.select), part.emotions)
         else:
             rows, chosen = holdout(rows, part.select_share, mix.seed)
+        languages = _languages(data_dir / part.train) if part.lang is None else {}
         kept, counts = _unseen(rows, banned, seen)
         kept = _sample(kept, part.cap, mix.seed)
         chosen = _sample(chosen, part.select_cap, mix.seed)
-        train += [(t, y, part.source) for t, y in zip(kept.texts, kept.labels, strict=True)]
-        select += [(t, y, part.source) for t, y in zip(chosen.texts, chosen.labels, strict=True)]
+        train += [(t, y, part.source, part.lang or languages.get(t)) for t, y in zip(kept.texts, kept.labels,
+                                                                                       strict=True)]
+        select += [(t, y, part.source, part.lang or languages.get(t)) for t, y in zip(chosen.texts, chosen.labels,
+                                                                                        strict=True)]
         report[part.source] = {**counts, "train": len(kept.texts), "labels": sorted(set(kept.labels))}
-    excluded = banned | {normalise(t) for t, _, _ in train}
+    excluded = banned | {normalise(t) for t, *_ in train}
     select = [r for r in select if normalise(r[0]) and normalise(r[0]) not in excluded]
     for source, counts in report.items():
         counts["select"] = sum(r[2] == source for r in select)
@@ -153,7 +168,8 @@ def build(data_dir: Path, out: Path, mix: MixConfig = DEFAULT_MIX) -> Path:
                                 f"(looked for {', '.join(p.train for p in mix.parts)})")
     out.mkdir(parents=True, exist_ok=True)
     for name, rows in (("train", train), ("validation", select)):
-        table = pa.table({"text": [r[0] for r in rows], "label": [r[1] for r in rows], "source": [r[2] for r in rows]})
+        table = pa.table({"text": [r[0] for r in rows], "label": [r[1] for r in rows], "source": [r[2] for r in rows],
+                          "lang": pa.array([r[3] for r in rows], pa.string())})
         pq.write_table(table, out / f"{name}.parquet")
     (out / "mix.json").write_text(json.dumps({"sources": report, "mix": asdict(mix)}, indent=2))
     log.info("general mix: %d training rows, %d selection rows from %d sources (%s)",

@@ -10,20 +10,19 @@ from __future__ import annotations
 
 import html
 import re
-import sys
 import unicodedata
 
 URL_TOKEN = "<url>"
 USER_TOKEN = "<user>"
 NUMBER_TOKEN = "<num>"
-VERSION = 2  # changes when the same text may give other tokens; caches of tokenized text are keyed by it
+VERSION = 3  # changes when the same text may give other tokens; caches of tokenized text are keyed by it
 
 
 def _marks() -> str:
     """A character class of the combining marks (Mn, Mc, Me): vowel signs and viramas (Devanagari), harakat
     (Arabic), combining accents. `[^\\W\\d_]` excludes them, which would split such words into characters."""
     ranges: list[list[int]] = []
-    for code in range(0x300, sys.maxunicode + 1):
+    for code in (*range(0x300, 0x1F000), *range(0xE0100, 0xE01F0)):  # where marks are (a full scan: 7x slower)
         if unicodedata.category(chr(code)) in ("Mn", "Mc", "Me"):
             if ranges and ranges[-1][1] == code - 1:
                 ranges[-1][1] = code
@@ -34,6 +33,9 @@ def _marks() -> str:
 
 _MARK = _marks()
 _LETTER = rf"(?:[^\W\d_]|{_MARK})"  # a letter, or a mark that belongs to the letter before it
+# French and Italian elided articles and pronouns (l', d', qu', dell', un'), at a word's start, before a vowel or h
+_ELISION = (r"(?<![^\W\d_])(?i:qu|dell|dall|nell|sull|all|coll|quell|quest|tutt|un|[cdjlmnst])['’]"
+            r"(?=(?i:[aeiouhyàâäéèêëîïôöùûüœæáíóúìò]))")
 _EMOTICON = (
     r"(?:[<>]?[:;=8xX][\-o\*']?[\)\]\(\[dDpP/\\|@3}{]+"  # :-) ;P :D
     r"|[\)\]\(\[dDpP/\\|@}{]+[\-o\*']?[:;=8]"  # (-:
@@ -47,6 +49,7 @@ _PATTERN = re.compile(
   | (?P<emoticon>{_EMOTICON})(?=\s|$|[.,!?])
   | (?P<number>\d+(?:[.,:]\d+)*%?)
   | (?P<negation>n't\b)
+  | (?P<elision>{_ELISION})
   | (?P<word>[^\W\d_](?:{_LETTER}|['’][^\W\d_])*?(?=n't\b)|[^\W\d_](?:{_LETTER}|['’](?!t\b)[^\W\d_])*)
   | (?P<other>[^\w\s])
     """,
@@ -90,6 +93,8 @@ def tokenize_prefix(text: str, limit: int | None = None) -> tuple[list[str], int
             tokens.append(NUMBER_TOKEN)
         elif kind == "emoticon":
             tokens.append(value)
+        elif kind == "elision":  # French and Italian elided articles and pronouns: l'été -> l' été
+            tokens.append(value.lower().replace("’", "'"))
         elif cjk and kind == "word" and _CJK.search(value):
             tokens.extend(_split_cjk(value.lower()))
         elif elongated and len(value) > 3:

@@ -73,6 +73,22 @@ def test_mix_maps_labels_to_polarity_and_tags_sources(general_data, tmp_path):
     assert report["nlp_text_emotion"]["judged"] > 0  # the judged rows that were not held out for selection
 
 
+def test_the_multilingual_set_joins_with_its_languages_and_its_validation_split_stays_out(general_data, tmp_path):
+    tweets = [{**r, "text": f"{lang} tweet {i} {r['text']}", "lang": lang}
+              for i, (r, lang) in enumerate(zip(labelled_rows(70, 41), ["fr", "de", "hi", "ar", "es", "it", "pt"] * 10,
+                                                strict=True))]
+    _write(general_data / "umsab_multilingual" / "train.parquet", tweets[:60])
+    _write(general_data / "umsab_multilingual" / "validation.parquet", tweets[60:])
+    mix = general.build(general_data, tmp_path / "mix")
+    rows = pq.read_table(mix / "train.parquet").to_pylist() + pq.read_table(mix / "validation.parquet").to_pylist()
+    umsab = [r for r in rows if r["source"] == "umsab_multilingual"]
+    assert len(umsab) == 60 and {r["lang"] for r in umsab} == {"fr", "de", "hi", "ar", "es", "it", "pt"}
+    assert all(r["text"].startswith(r["lang"]) for r in umsab)  # each row keeps its own language
+    assert {r["lang"] for r in rows if r["source"] != "umsab_multilingual"} == {"en"}
+    judged = {r["text"] for r in tweets[60:]}
+    assert not judged & {r["text"] for r in rows}  # the validation split is judged, never trained or selected on
+
+
 def test_no_judged_text_reaches_training_or_selection(general_data, tmp_path):
     judged_text = pq.read_table(general_data / "airline_tweets" / "test.parquet").to_pylist()[0]["text"]
     sst2 = pq.read_table(general_data / "sst2" / "train.parquet").to_pylist()

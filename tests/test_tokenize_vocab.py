@@ -31,6 +31,17 @@ def test_combining_marks_stay_in_their_word():
     assert tokenize("isn't") == ["is", "n't"]
 
 
+def test_scripts_and_languages_of_the_multilingual_model():
+    assert tokenize("هذا الفيلم رائع جدا 😍") == ["هذا", "الفيلم", "رائع", "جدا", "😍"]  # Arabic script
+    assert tokenize("yeh film bahut acchi hai yaar!!") == ["yeh", "film", "bahut", "acchi", "hai", "yaar", "!", "!"]
+    assert tokenize("Qué maravilla, NÃO gostei, großartig") == ["qué", "maravilla", ",", "não", "gostei", ",",
+                                                               "großartig"]
+    # French and Italian elisions are split off before a vowel or h, so "amore" is one word everywhere
+    assert tokenize("J'adore l'été, qu’il dell'Italia l'hôtel") == [
+        "j'", "adore", "l'", "été", ",", "qu'", "il", "dell'", "italia", "l'", "hôtel"]
+    assert tokenize("c'mon it's o'clock, don't") == ["c'mon", "it's", "o'clock", ",", "do", "n't"]  # English kept
+
+
 def test_elongation_and_cjk_anywhere_in_the_text():
     # whatever the case of the repeated letters, and wherever the CJK word stands
     assert tokenize("SoOOo GOOOOD, sooo") == ["sooo", "goood", ",", "sooo"]
