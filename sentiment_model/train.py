@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 STATE = "train_state.pt"  # written after every epoch, removed when training ends
 
 
+DEFAULT_VOCAB = 30000  # the vocabulary cap where the recipe names none
+
+
 @dataclass
 class TrainConfig:
     data: Path  # a directory with train.parquet (+ validation.parquet), or one Parquet file (text, label)
@@ -53,7 +56,7 @@ class TrainConfig:
     read_tokens: int | None = None  # the saved model reads this many at inference (None: max_tokens); a model
     # trained on 128-token cuts still reads a whole review better than its first 128 tokens (recipe: general 400)
     min_freq: int = 2  # tokens seen fewer times become <unk>
-    max_vocab: int = 30000  # vocabulary size cap
+    max_vocab: int | None = None  # vocabulary size cap (recipe: 30,000; general: 100,000)
     embeddings: Path | str | None = None  # word vectors (.npz) to start from; None/"none": random init;
     # "auto" is for callers, who resolve it with sentiment_model.corpus.resolve_embeddings
     pretrained: Path | str | None = None  # a pretrained language model (`sentiment pretrain`, .pt) whose LSTM and
@@ -123,6 +126,8 @@ class TrainConfig:
         name = recipes.choose(n_rows, lengths, sources) if self.recipe == "auto" else self.recipe
         chosen = recipes.settings(name)
         filled = {k: v for k, v in chosen.items() if getattr(self, k) is None}
+        if self.max_vocab is None and "max_vocab" not in chosen:
+            filled["max_vocab"] = DEFAULT_VOCAB
         return replace(self, recipe=name, **filled)
 
     def model_config(self, vocab_size: int, num_classes: int) -> ModelConfig:
