@@ -83,6 +83,8 @@ VARIANTS: dict[str, tuple[general.MixConfig, dict]] = {
     "sst2-uncapped": (_capped("sst2", None), {}),  # all 67k SST-2 phrases
     "sst2-30k": (_capped("sst2", 30000), {}),
     "no-binary": (_without("sst2", "imdb"), {}),  # three-way sources only
+    # + UMSAB's seven languages; every word seen twice kept (with 30,000 the new languages crowd English out)
+    "multilingual": (general.MULTILINGUAL_MIX, {"max_vocab": 100_000}),
 }
 
 

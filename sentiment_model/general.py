@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import random
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import pyarrow as pa
@@ -73,11 +73,14 @@ DEFAULT_MIX = MixConfig(
         Part("nlp_text_emotion", "nlp_text_emotion/train.parquet", emotions=True),
         Part("sst2", "sst2/train.parquet", "sst2/test.parquet", cap=12000),
         Part("imdb", "imdb/train.parquet", cap=3000, select_cap=500),
-        # UMSAB: tweets in ar, fr, de, hi, it, pt, es, balanced per language and label. Its validation
-        # split is judged (per language), so 10% of its train split is held out to select on.
-        Part("umsab_multilingual", "umsab_multilingual/train.parquet", lang=None),
     )
 )
+# The same with UMSAB: tweets in ar, fr, de, hi, it, pt, es, balanced per language and label; its
+# validation split is judged per language, so 10% of its train split is held out to select on.
+# Measured (docs/model.md, "Eight languages"): ahead of fastText's published scores in all seven
+# languages, but financial_phrasebank fell 0.042 below the English mix, so it is not the default yet.
+MULTILINGUAL_MIX = replace(DEFAULT_MIX, parts=(
+    *DEFAULT_MIX.parts, Part("umsab_multilingual", "umsab_multilingual/train.parquet", lang=None)))
 
 
 def normalise(text: str) -> str:

@@ -56,7 +56,7 @@ class TrainConfig:
     read_tokens: int | None = None  # the saved model reads this many at inference (None: max_tokens); a model
     # trained on 128-token cuts still reads a whole review better than its first 128 tokens (recipe: general 400)
     min_freq: int = 2  # tokens seen fewer times become <unk>
-    max_vocab: int | None = None  # vocabulary size cap (recipe: 30,000; general: 100,000)
+    max_vocab: int | None = None  # vocabulary size cap (None: the recipe's, else 30,000)
     embeddings: Path | str | None = None  # word vectors (.npz) to start from; None/"none": random init;
     # "auto" is for callers, who resolve it with sentiment_model.corpus.resolve_embeddings
     pretrained: Path | str | None = None  # a pretrained language model (`sentiment pretrain`, .pt) whose LSTM and

@@ -79,7 +79,9 @@ def test_the_multilingual_set_joins_with_its_languages_and_its_validation_split_
                                                 strict=True))]
     _write(general_data / "umsab_multilingual" / "train.parquet", tweets[:60])
     _write(general_data / "umsab_multilingual" / "validation.parquet", tweets[60:])
-    mix = general.build(general_data, tmp_path / "mix")
+    assert "umsab_multilingual" not in {r["source"] for r in pq.read_table(
+        general.build(general_data, tmp_path / "english") / "train.parquet").to_pylist()}  # not in the default mix
+    mix = general.build(general_data, tmp_path / "mix", general.MULTILINGUAL_MIX)
     rows = pq.read_table(mix / "train.parquet").to_pylist() + pq.read_table(mix / "validation.parquet").to_pylist()
     umsab = [r for r in rows if r["source"] == "umsab_multilingual"]
     assert len(umsab) == 60 and {r["lang"] for r in umsab} == {"fr", "de", "hi", "ar", "es", "it", "pt"}
