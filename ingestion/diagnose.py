@@ -42,7 +42,7 @@ def advice(reason: str, spec: SourceSpec) -> str:
     """The fix most likely to help when most records fail for `reason`."""
     if reason.startswith("missing text") or reason.startswith("text is not a string"):
         return ("The text is not where the source looks: set text_field (a dotted path such as data.text, or a "
-                "list of fallbacks), or use the preset for this export (twitter, reddit, mastodon, bluesky, "
+                "list of fallbacks), or use the preset for this export (twitter, reddit, mastodon, bluesky, gdelt, "
                 "hackernews, youtube, news, feed).")
     if "timestamp" in reason:
         return ("Set time_field to the field holding the date, timezone for naive times, or published_at "

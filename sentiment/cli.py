@@ -112,7 +112,7 @@ def ingest(
     source: list[str] = typer.Option(None, help="Only this source (repeatable); with --input, its name."),
     input: str = typer.Option(None, "--input", help="Ingest one file, directory, glob or feed URL without a "
                               "sources file."),
-    preset: str = typer.Option("generic", help="With --input: generic, twitter, reddit, mastodon, bluesky, "
+    preset: str = typer.Option("generic", help="With --input: generic, twitter, reddit, mastodon, bluesky, gdelt, "
                                "hackernews, youtube, news or feed (README: Ingestion, the formats table)."),
     format: str = typer.Option(None, help="With --input: jsonl, csv, parquet or feed (default: the preset's, else "
                                "from the file's name, else from its first bytes)."),
