@@ -7,7 +7,8 @@ from bench.tasks import TASKS
 from tests.factories import write_labelled_dir
 
 
-def test_accuracy_benchmark_writes_the_table(tmp_path):
+def test_accuracy_benchmark_writes_the_table(tmp_path, monkeypatch):
+    monkeypatch.setenv("SENTIMENT_HOME", str(tmp_path / "wh"))  # caches stay in the test's own folder
     data = tmp_path / "data"
     write_labelled_dir(data / "airline_tweets")
     out = tmp_path / "results"
@@ -30,13 +31,14 @@ def test_every_task_names_targets_for_its_metrics():
         assert task.judge not in task.train and task.select != task.judge, task.name
 
 
-def test_general_group_judges_one_model_on_every_split_beside_its_peers(tmp_path):
+def test_general_group_judges_one_model_on_every_split_beside_its_peers(tmp_path, monkeypatch):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     from tests.factories import labelled_rows
     from tests.test_general import write_general_data
 
+    monkeypatch.setenv("SENTIMENT_HOME", str(tmp_path / "wh"))  # the mix and model caches stay in tmp_path
     data = write_general_data(tmp_path / "data")
     tweets = labelled_rows(40, 31)  # the multilingual split, judged one language at a time
     (data / "umsab_multilingual").mkdir()
