@@ -94,7 +94,7 @@ def input_tasks(location: Path | str, spec: SourceSpec, file_index: int, state: 
             yield Task("batch", file_index, name, first, batch)
             first += batch.num_rows
         return
-    with open_input(location, spec) as (shape, stream, encoding):
+    with open_input(location, spec, fmt) as (shape, stream, encoding):
         if shape == "jsonl" and is_utf8(encoding) and not spec.shape:
             # A plain local file is re-read by whoever cleans the block, so only its place travels.
             seekable = not is_remote(location) and sniff_compression(_head(location)) is None

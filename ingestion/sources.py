@@ -242,12 +242,12 @@ def sniff_compression(head: bytes) -> str | None:
 
 
 @contextmanager
-def open_input(path: Path | str, spec: SourceSpec):
+def open_input(path: Path | str, spec: SourceSpec, fmt: str | None = None):
     """(shape, decompressed byte stream, text encoding) of a JSONL or CSV input; the shape is csv,
     jsonl or json-array (a .json/.jsonl file holding one array). A read error while the input is
     open, here or in the caller, becomes InputError."""
     _, named = file_format(Path(str(path).split("://")[-1]), spec.format)
-    fmt = resolve_format(path, spec)
+    fmt = fmt or resolve_format(path, spec)  # the caller may know it already (sniffing reads the file)
     try:
         with _open_binary(path, named, spec.max_bytes) as stream:
             encoding = _encoding(stream, spec.encoding, path)
