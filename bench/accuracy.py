@@ -157,21 +157,30 @@ def _write(path: Path, data: LabelledText) -> None:
     pq.write_table(pa.table({"text": data.texts, "label": data.labels}), path)
 
 
-def fit_tfidf_lr(train: LabelledText, select: LabelledText, labels: list[str]):
-    """TF-IDF (word 1-2 grams, sublinear tf) + logistic regression, C picked on the selection split by macro-F1.
+def fit_tfidf_lr(train: LabelledText, select: LabelledText, labels: list[str], chars: bool = False):
+    """TF-IDF (word 1-2 grams, sublinear tf; with `chars` also character 2-5-grams within words) + logistic
+    regression, C picked on the selection split by macro-F1.
 
     Returns predict(texts, among) -> labels: each text's most probable class among `among`.
     """
     import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import FeatureUnion
 
     vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, max_features=200_000)
+    if chars:  # the n-grams that carry a word's parts: what reads morphology and words never seen whole
+        vectorizer = FeatureUnion([
+            ("words", vectorizer),
+            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=3, sublinear_tf=True,
+                                      max_features=300_000)),
+        ])
     x_train = vectorizer.fit_transform(train.texts)
+    x_select = vectorizer.transform(select.texts)
     best = None
     for c in (0.5, 2.0, 8.0):
         clf = LogisticRegression(C=c, max_iter=2000).fit(x_train, train.labels)
-        score = metrics(select.labels, list(clf.predict(vectorizer.transform(select.texts))), labels)["macro_f1"]
+        score = metrics(select.labels, list(clf.predict(x_select)), labels)["macro_f1"]
         if best is None or score > best[0]:
             best = (score, clf)
     clf = best[1]

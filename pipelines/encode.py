@@ -96,6 +96,7 @@ class _EncodeFn(beam.DoFn):
         ids: list[list[int]] = []
         tokens_in_batch = 0
         stoi, limit, truncated = self.vocab.stoi, self.max_tokens, 0
+        pieces, encode = self.vocab.has_pieces, self.vocab.encode  # words outside the vocabulary read by their parts
         by_language: dict[str, int] = {}
         for doc_id, source, day, lang, text in columns:
             if day is None:
@@ -119,8 +120,8 @@ class _EncodeFn(beam.DoFn):
             for name, value in zip(KEY_SCHEMA.names, (doc_id, source, day, lang, cut, len(tokens), chars_cut,
                                                       self.topics.match(text)), strict=True):
                 keys[name].append(value)
-            ids.append([stoi.get(token, UNK_ID) for token in tokens])
-            tokens_in_batch += len(tokens)
+            ids.append([stoi.get(token, UNK_ID) for token in tokens] if not pieces else encode(tokens)[:limit])
+            tokens_in_batch += len(ids[-1])
             if tokens_in_batch >= self.max_batch_tokens:
                 yield EncodedBatch.from_lists(keys, ids)
                 keys, ids, tokens_in_batch = {name: [] for name in KEY_SCHEMA.names}, [], 0

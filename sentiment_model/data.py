@@ -96,7 +96,7 @@ def holdout(data: LabelledText, fraction: float, seed: int) -> tuple[LabelledTex
 
 def encode(texts: Sequence[str], vocab: Vocab, max_tokens: int) -> list[list[int]]:
     """Token ids per text, cut to `max_tokens`; an empty text becomes one unknown token."""
-    return [vocab.encode(tokenize(text, max_tokens)[:max_tokens]) or [1] for text in texts]
+    return [vocab.encode(tokenize(text, max_tokens)[:max_tokens])[:max_tokens] or [1] for text in texts]
 
 
 def pad_batch(sequences: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:

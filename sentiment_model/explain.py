@@ -51,7 +51,7 @@ def gate_trace(bundle: ModelBundle, ids: list[int]) -> tuple[torch.Tensor, torch
 
 @torch.no_grad()
 def explain(bundle: ModelBundle, text: str) -> list[TokenStep]:
-    tokens = tokenize(text)[: bundle.max_tokens]
+    tokens = bundle.vocab.pieces(tokenize(text)[: bundle.max_tokens])[: bundle.max_tokens]
     if not tokens:
         raise ValueError("the text has no tokens to explain")
     ids = bundle.vocab.encode(tokens)

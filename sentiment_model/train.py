@@ -57,6 +57,8 @@ class TrainConfig:
     # trained on 128-token cuts still reads a whole review better than its first 128 tokens (recipe: general 400)
     min_freq: int = 2  # tokens seen fewer times become <unk>
     max_vocab: int | None = None  # vocabulary size cap (None: the recipe's, else 30,000)
+    pieces: int | None = None  # word pieces learnt from the words too rare for the vocabulary, which read any
+    # word outside it by its parts (sentiment_model.vocab); 0: such words are <unk> (recipe, else 0)
     embeddings: Path | str | None = None  # word vectors (.npz) to start from; None/"none": random init;
     # "auto" is for callers, who resolve it with sentiment_model.corpus.resolve_embeddings
     pretrained: Path | str | None = None  # a pretrained language model (`sentiment pretrain`, .pt) whose LSTM and
@@ -89,6 +91,8 @@ class TrainConfig:
             self.embeddings = Path(self.embeddings)
         if self.pretrained is not None and str(self.pretrained) not in ("auto", "none"):
             self.pretrained = Path(self.pretrained)
+        if self.pieces is not None and self.pieces < 0:
+            raise ValueError(f"pieces must be 0 or more, not {self.pieces}")
         for name in ("epochs", "batch_size", "max_tokens", "patience", "read_tokens"):
             value = getattr(self, name)
             if value is not None and value < 1:
@@ -158,7 +162,7 @@ def train(cfg: TrainConfig, on_epoch: Callable[[dict], None] | None = None) -> P
         torch.set_num_threads(cfg.threads)
     device = cfg.resolved_device()
     torch.manual_seed(cfg.seed)
-    vocab = Vocab.build(tokenized, cfg.min_freq, cfg.max_vocab)
+    vocab = Vocab.build(tokenized, cfg.min_freq, cfg.max_vocab, cfg.pieces or 0)
     if cfg.embeddings == "auto":
         raise ValueError("embeddings='auto' must be resolved first: sentiment_model.corpus.resolve_embeddings")
     vectors = WordVectors.load(cfg.embeddings) if cfg.embeddings not in (None, "none") else None
@@ -170,7 +174,7 @@ def train(cfg: TrainConfig, on_epoch: Callable[[dict], None] | None = None) -> P
     if lm is not None:
         vocab = vocabulary_with(vocab, lm["vocab"][2:], cfg.max_vocab)
     label_id = {label: i for i, label in enumerate(labels)}
-    ids = [vocab.encode(tokens[: cfg.max_tokens]) or [1] for tokens in tokenized]
+    ids = [vocab.encode(tokens[: cfg.max_tokens])[: cfg.max_tokens] or [1] for tokens in tokenized]
     targets = torch.tensor([label_id[label] for label in splits.train.labels])
     source_labels = labels_by_source(splits.train)
     allowed = _allowed(splits.train, source_labels, labels) if cfg.source_labels else None
