@@ -47,6 +47,7 @@ def write_card(directory: Path) -> Path:
     for split, m in meta.get("metrics", {}).items():
         lines.append(f"| {split} | {m.get('n', '')} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} | "
                      f"{m['macro_recall']:.3f} |")
+    lines += _language_lines(meta.get("validation_by_language"))
     lines += [
         "",
         "## Use and limits",
@@ -63,6 +64,17 @@ def write_card(directory: Path) -> Path:
     path = directory / CARD
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def _language_lines(by_language: dict | None) -> list[str]:
+    """Validation scores per language (rows held out of training and selected on), when there are several."""
+    if not by_language:
+        return []
+    lines = ["", "Per language (validation rows; each row decided among its source's labels):", "",
+             "| language | n | accuracy | macro-F1 |", "|---|---|---|---|"]
+    for lang, m in by_language.items():
+        lines.append(f"| {lang} | {m['n']} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} |")
+    return lines
 
 
 def _mix_lines(mix: dict | None) -> list[str]:

@@ -222,10 +222,13 @@ def train(cfg: TrainConfig, on_epoch: Callable[[dict], None] | None = None) -> P
     bundle.max_tokens = cfg.read_tokens or cfg.max_tokens
     bundle.version = checkpoint.new_version(model)
     bundle.metrics = {"validation": state.best_metrics}
+    by_language = _by_language(Predictor(bundle, "cpu"), splits.validation, _lang_column(
+        cfg.data, len(splits.validation.texts), "validation"), labels, source_labels)
     language_rows = training_languages(splits.train.texts, _lang_column(cfg.data, len(splits.train.texts)))
     extra = {
         "languages": list(cfg.languages) if cfg.languages else reads(language_rows),
         "language_rows": language_rows,
+        **({"validation_by_language": by_language} if by_language else {}),
         "train_config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()},
         "data": {"train_rows": len(ids), "validation_rows": len(splits.validation.texts),
                  "validation_source": splits.validation_source, **_mix_report(cfg.data)},
@@ -329,9 +332,9 @@ def _allowed(data, source_labels: dict[str, list[str]], labels: list[str]) -> to
     return torch.stack([rows[s] for s in data.sources])
 
 
-def _lang_column(data: Path, rows: int) -> list[str | None] | None:
-    """The training file's `lang` column, when it has one and its rows are the training rows."""
-    path = Path(data) / "train.parquet" if Path(data).is_dir() else Path(data)
+def _lang_column(data: Path, rows: int, split: str = "train") -> list[str | None] | None:
+    """The `lang` column of a split's file, when it has one and its rows are that split's rows."""
+    path = Path(data) / f"{split}.parquet" if Path(data).is_dir() else Path(data)
     if not path.is_file() or "lang" not in pq.read_schema(path).names:
         return None
     langs = pq.read_table(path, columns=["lang"]).column("lang").to_pylist()
@@ -395,6 +398,28 @@ def _validate(predictor: Predictor, data, labels: list[str], source_labels: dict
     mean = {k: sum(m[k] for m in per_source.values()) / len(per_source) for k in ("accuracy", "macro_f1",
                                                                                  "macro_recall")}
     return {**mean, "n": len(data.texts), "sources": {s: round(m["macro_f1"], 4) for s, m in per_source.items()}}
+
+
+def _by_language(predictor: Predictor, data, langs: list[str | None] | None, labels: list[str],
+                 source_labels: dict[str, list[str]]) -> dict:
+    """Scores per language on the validation rows when they have several languages (a row of a mixed
+    source decided among its source's labels), for model.json and the card; else {}."""
+    if not langs or len(set(langs)) < 2:
+        return {}
+    logits = predictor.logits(data.texts)
+    sources = data.sources or [""] * len(data.texts)
+    predicted: list[str] = [""] * len(data.texts)
+    for source in set(sources):
+        rows = [i for i, s in enumerate(sources) if s == source]
+        for i, label in zip(rows, decide(logits[rows], labels, source_labels.get(source, labels)), strict=True):
+            predicted[i] = label
+    out = {}
+    for lang in sorted(set(langs), key=lambda code: (code is None, code or "")):
+        rows = [i for i, code in enumerate(langs) if code == lang]
+        gold = [data.labels[i] for i in rows]
+        scores = metrics(gold, [predicted[i] for i in rows], sorted(set(gold)))
+        out[lang or "und"] = {k: round(scores[k], 4) for k in ("accuracy", "macro_f1")} | {"n": len(rows)}
+    return out
 
 
 def _calibrate(predictor: Predictor, data, label_id: dict[str, int]) -> dict:

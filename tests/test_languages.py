@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import apache_beam as beam
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
@@ -53,6 +54,25 @@ def test_a_model_states_the_languages_it_reads(tiny_model):
     meta = checkpoint.read_meta(tiny_model)
     assert meta["languages"] == ["en"] and meta["language_rows"]["en"] > 200
     assert "- Reads: en (training rows by language: en" in (tiny_model / "MODEL_CARD.md").read_text()
+
+
+def test_a_model_trained_on_several_languages_reads_them_and_reports_each_on_validation(tmp_path):
+    from sentiment_model.train import TrainConfig, train
+    from tests.factories import TINY_TRAIN
+
+    words = {"en": ("great", "awful"), "fr": ("génial", "nul"), "es": ("genial", "horrible")}
+    for split, n in (("train", 40), ("validation", 12)):
+        rows = [(f"{lang}: {words[lang][i % 2]} {i}", ("positive", "negative")[i % 2], lang)
+                for lang in words for i in range(n)]
+        pq.write_table(pa.table({"text": [r[0] for r in rows], "label": [r[1] for r in rows],
+                                 "lang": [r[2] for r in rows]}), tmp_path / f"{split}.parquet")
+    model = train(TrainConfig(data=tmp_path, out=tmp_path / "m", seed=3, **TINY_TRAIN))
+    meta = checkpoint.read_meta(model)
+    assert meta["languages"] == ["en", "es", "fr"]
+    assert {lang: m["n"] for lang, m in meta["validation_by_language"].items()} == {"en": 12, "es": 12, "fr": 12}
+    assert meta["validation_by_language"]["fr"]["macro_f1"] > 0.9
+    card = (model / "MODEL_CARD.md").read_text()
+    assert "| fr | 12 |" in card and "- Reads: en, es, fr" in card
 
 
 def test_training_languages_use_a_lang_column_and_identify_the_rest():
