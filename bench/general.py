@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from bench.peers import fit_tfidf_lr, vader
 from sentiment_model import general
 from sentiment_model.data import LabelledText, read_labelled
 from sentiment_model.evaluate import evaluate, metrics
@@ -100,8 +101,6 @@ def judged_rows(data_dir: Path, judged: Judged) -> LabelledText:
 
 def run_general(data_dir: Path, cache_dir: Path, overrides: dict, variant: str = "default", peers: bool = True) -> dict:
     """Train the general model and (with `peers`) its TF-IDF peer on the mix; judge them and VADER on every split."""
-    from bench.accuracy import fit_tfidf_lr, vader
-
     mix_config, settings = VARIANTS[variant]
     mix = general.cached(data_dir, cache_dir, mix_config)
     train_rows, select_rows = read_labelled(mix / "train.parquet"), read_labelled(mix / "validation.parquet")

@@ -9,7 +9,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger
 
 from flows.tasks import evaluate_task, general_model_task, ingest_task, raw_date_range, register_task, score_task
-from ingestion.sources import demo_sources
+from ingestion.config import demo_sources
 from sentiment.report import daily_table, plot_daily
 from sentiment.settings import require_files
 from sentiment.warehouse import Warehouse

@@ -15,7 +15,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from ingestion.shapes.gdelt import GKG_COLUMNS
-from ingestion.sources import SourceSpec, demo_sources
+from ingestion.sources import SourceSpec
 
 # A platform preset unpacks the export's own layout (ingestion.shapes) into flat posts, so its
 # fields are the posts' keys; each is still overridable, and `post.<path>` reaches the platform's
@@ -129,3 +129,14 @@ def parse_settings(pairs: list[str]) -> dict:
         except tomllib.TOMLDecodeError:
             settings[key.strip()] = value
     return settings
+
+
+def demo_sources(data_dir: Path) -> list[SourceSpec]:
+    """The two real dated corpora the demo ingests, as a sources file would declare them."""
+    # both are known English corpora: no language identification needed
+    english = {"id_field": "doc_id", "default_lang": "en", "detect_lang": False, "lang_field": None}
+    return [
+        source_from_preset("twitter", data_dir / "airline_tweets" / "all.parquet", "generic", **english),
+        source_from_preset("reddit_worldnews", data_dir / "reddit_worldnews" / "all.parquet", "generic",
+                           **english, title_field=None, author_field=None, url_field=None),
+    ]

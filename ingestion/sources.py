@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 import zstandard
 
 from ingestion.fields import as_paths
+from ingestion.raw import RawRecord  # noqa: F401  (readers and shapes build them)
 
 log = logging.getLogger(__name__)
 FORMATS = ("auto", "parquet", "jsonl", "csv", "feed")
@@ -127,29 +128,6 @@ class SourceSpec:
             except LookupError as err:
                 raise ValueError(f"source {self.name!r}: unknown encoding {self.encoding!r} "
                                  "(use a Python codec name such as utf-8 or cp1252, or auto)") from err
-
-
-@dataclass(frozen=True)
-class RawRecord:
-    number: int  # 0-based position in its input file
-    fields: dict | None  # None when the record could not even be parsed
-    error: str | None = None  # why it could not be parsed
-    raw: str | None = None  # the unparsed text, for the quarantine
-    input: str = ""  # the file it came from
-    replaced: int = 0  # characters its decoding replaced with U+FFFD (bytes invalid in the file's encoding)
-
-
-def demo_sources(data_dir: Path) -> list[SourceSpec]:
-    """The two real dated corpora the demo ingests, as a sources file would declare them."""
-    from ingestion.config import source_from_preset
-
-    # both are known English corpora: no language identification needed
-    english = {"id_field": "doc_id", "default_lang": "en", "detect_lang": False, "lang_field": None}
-    return [
-        source_from_preset("twitter", data_dir / "airline_tweets" / "all.parquet", "generic", **english),
-        source_from_preset("reddit_worldnews", data_dir / "reddit_worldnews" / "all.parquet", "generic",
-                           **english, title_field=None, author_field=None, url_field=None),
-    ]
 
 
 def is_url(location: str | Path) -> bool:

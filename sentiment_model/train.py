@@ -31,7 +31,7 @@ from sentiment_model.languages import reads, training_languages
 from sentiment_model.model import LSTMClassifier, ModelConfig
 from sentiment_model.predict import Predictor
 from sentiment_model.tokenize import tokenize
-from sentiment_model.vocab import Vocab
+from sentiment_model.vocab import PAD_ID, UNK_ID, Vocab
 
 log = logging.getLogger(__name__)
 STATE = "train_state.pt"  # written after every epoch, removed when training ends
@@ -68,6 +68,7 @@ class TrainConfig:
     num_layers: int = 1  # see ModelConfig
     dropout: float | None = None  # see ModelConfig (recipe: 0.5)
     pooling: str = "max_mean"  # see ModelConfig
+    word_dropout: float = 0.0  # share of training tokens read as <unk> each step: no single word carries a label
     class_weights: bool = False  # weight the loss by inverse class frequency (skewed labels)
     source_labels: bool = True  # with a `source` column: each row's loss decides among its source's labels only
     select_metric: str = "macro_f1"  # validation metric that picks the best epoch and drives early stopping
@@ -91,6 +92,8 @@ class TrainConfig:
             self.embeddings = Path(self.embeddings)
         if self.pretrained is not None and str(self.pretrained) not in ("auto", "none"):
             self.pretrained = Path(self.pretrained)
+        if not 0.0 <= self.word_dropout < 1.0:
+            raise ValueError(f"word_dropout must be in [0, 1), not {self.word_dropout}")
         if self.pieces is not None and self.pieces < 0:
             raise ValueError(f"pieces must be 0 or more, not {self.pieces}")
         for name in ("epochs", "batch_size", "max_tokens", "patience", "read_tokens"):
@@ -355,6 +358,8 @@ def _run_epoch(model, optimiser, scheduler, loss_fn, ids, targets, cfg: TrainCon
     batches = list(bucketed_batches([len(s) for s in ids], cfg.batch_size, True, cfg.seed + epoch))
     for batch in tqdm(batches, desc=f"epoch {epoch}/{cfg.epochs}", unit="batch", leave=False, disable=None):
         tokens, lengths = pad_batch([ids[i] for i in batch])
+        if cfg.word_dropout:
+            tokens = tokens.masked_fill((tokens != PAD_ID) & (torch.rand(tokens.shape) < cfg.word_dropout), UNK_ID)
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=device == "cuda" and cfg.amp):
             logits = model(tokens.to(device, non_blocking=True), lengths).float()
             if allowed is not None:

@@ -98,8 +98,8 @@ def make_lake(root: Path, model_dir: Path):
     """A warehouse under `root` with the demo corpora ingested and `model_dir` as its current model."""
     import shutil
 
+    from ingestion.config import demo_sources
     from ingestion.ingest import ingest_source
-    from ingestion.sources import demo_sources
     from sentiment.warehouse import Warehouse
 
     data = write_demo_data(root / "data")

@@ -26,7 +26,7 @@ def _digests(root):
 
 
 def test_demo_corpora_dedup_quarantine_and_reconcile(tmp_path):
-    from ingestion.sources import demo_sources
+    from ingestion.config import demo_sources
 
     data = write_demo_data(tmp_path / "data")
     warehouse = Warehouse(tmp_path / "wh")
@@ -45,7 +45,7 @@ def test_demo_corpora_dedup_quarantine_and_reconcile(tmp_path):
 
 
 def test_reingesting_the_same_input_leaves_byte_identical_partitions(tmp_path):
-    from ingestion.sources import demo_sources
+    from ingestion.config import demo_sources
 
     data = write_demo_data(tmp_path / "data")
     warehouse = Warehouse(tmp_path / "wh")

@@ -10,8 +10,8 @@ import pyarrow.parquet as pq
 import pytest
 from apache_beam.testing.util import assert_that, equal_to, is_not_empty
 
+from ingestion.config import demo_sources
 from ingestion.ingest import ingest_source
-from ingestion.sources import demo_sources
 from pipelines.aggregate import DailySentiment, DailyTopicSentiment, daily_schema
 from pipelines.encode import EncodedBatch, EncodeDocuments
 from pipelines.infer import Infer, padded, sub_batches

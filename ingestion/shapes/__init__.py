@@ -17,7 +17,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from ingestion.sources import RawRecord
+from ingestion.raw import RawRecord
 
 POST_KEYS = ("id", "text", "published_at", "author", "lang", "kind", "ref_id", "url", "title", "score")
 
