@@ -80,8 +80,12 @@ def main(argv: list[str] | None = None) -> dict:
             print(general_markdown(mixed), flush=True)
             variants = {"default": mixed}
             for variant in args.general_variant or []:
+                # a variant trained on another mix gets its own peers, trained on that mix in this run
+                own_mix = GENERAL_VARIANTS[variant][0] != GENERAL_VARIANTS["default"][0]
                 variants[variant] = run_general(data_dir, settings.general_cache,
-                                                {"embeddings": vectors, **overrides}, variant, peers=False)
+                                                {"embeddings": vectors, **overrides}, variant, peers=own_mix)
+                if own_mix:
+                    print(general_markdown(variants[variant]), flush=True)
                 print(ablation_markdown(variants), flush=True)
             mixed["ablations"] = {k: v for k, v in variants.items() if k != "default"}
             continue
@@ -206,6 +210,9 @@ def write(result: dict, out: Path) -> None:
         text += ("\n" if text else "") + "## The general model\n\n" + general_markdown(mixed) + "\n"
         if mixed.get("ablations"):
             text += "\n### Balancing, measured\n\n" + ablation_markdown({"default": mixed, **mixed["ablations"]}) + "\n"
+            for name, variant in mixed["ablations"].items():
+                if variant["rows"] and variant["rows"][0].get("tfidf_lr"):  # trained on its own mix, with peers
+                    text += f"\n### Variant {name}, with peers trained on its mix\n\n{general_markdown(variant)}\n"
     (out / "accuracy.md").write_text(text)
 
 

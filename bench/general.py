@@ -85,9 +85,10 @@ VARIANTS: dict[str, tuple[general.MixConfig, dict]] = {
     "sst2-30k": (_capped("sst2", 30000), {}),
     "no-binary": (_without("sst2", "imdb"), {}),  # three-way sources only
     # + UMSAB's seven languages; every word seen twice kept (with 30,000 the new languages crowd English out)
-    "multilingual": (general.MULTILINGUAL_MIX, {"max_vocab": 100_000}),
+    "multilingual": general.NAMED[general.MULTILINGUAL_NAME],
     # the same, and words outside the vocabulary read by their pieces (sentiment_model.vocab)
     "multilingual-pieces": (general.MULTILINGUAL_MIX, {"max_vocab": 100_000, "pieces": 20_000}),
+    "multilingual-word-dropout": (general.MULTILINGUAL_MIX, {"max_vocab": 100_000, "word_dropout": 0.1}),
 }
 
 
@@ -182,13 +183,14 @@ def markdown(result: dict) -> str:
 
 def ablation_markdown(results: dict[str, dict]) -> str:
     """One row per variant: the selection score it was chosen by, then each judged split's headline metric."""
-    head = [f"{j.name} {j.metrics[0]}" for j in JUDGED]
+    tasks = list(dict.fromkeys((r["task"], r["metrics"][0]) for result in results.values() for r in result["rows"]))
+    head = [f"{task} {metric}" for task, metric in tasks]
     lines = ["| variant | train rows | selection (mean macro-F1 over sources) | " + " | ".join(head)
              + " | train time |",
              "|---|---|---|" + "---|" * len(head) + "---|"]
     for name, result in results.items():
         scores = {r["task"]: r["lstm"][r["metrics"][0]] for r in result["rows"]}
-        cells = [f"{scores[j.name]:.3f}" if j.name in scores else "-" for j in JUDGED]
+        cells = [f"{scores[task]:.3f}" if task in scores else "-" for task, _ in tasks]
         lines.append(f"| {name} | {result['train_rows']:,} | {result['selection']['macro_f1']:.3f} | "
                      + " | ".join(cells) + f" | {result['train_seconds']:.0f} s |")
     return "\n".join(lines)

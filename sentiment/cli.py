@@ -208,8 +208,10 @@ def train(
     data: Path = typer.Option(None, help="Directory with train.parquet (+ validation.parquet), or one Parquet file "
                               "(text, label). Without validation data 10% of train is held out."),
     dataset: str = typer.Option(None, help="A dataset under the data directory instead of --data, e.g. sst2; "
-                                "`general`: every labelled set mapped to negative/neutral/positive, balanced "
-                                "(docs/model.md, \"The general model\")."),
+                                "`general`: every English labelled set mapped to negative/neutral/positive, balanced "
+                                "(docs/model.md, \"The general model\"); `general-multilingual`: the same plus "
+                                "tweets in ar, de, es, fr, hi, it, pt (umsab_multilingual): a model that reads "
+                                "eight languages."),
     out: Path = typer.Option(None, help="Model directory to write (or use --register)."),
     config: Path = typer.Option(None, help="TOML file of training settings (TrainConfig's names); flags win."),
     recipe: str = typer.Option(None, help="auto (default: by data size, text length and sources), short, small, "
@@ -246,6 +248,7 @@ def train(
     """
     from dataclasses import replace
 
+    from sentiment_model import general
     from sentiment_model.corpus import resolve_embeddings
     from sentiment_model.pretrain import resolve as resolve_pretrained
     from sentiment_model.train import TrainConfig
@@ -254,17 +257,17 @@ def train(
     settings = _settings(home, data_dir)
     if (data is None) == (dataset is None):
         _fail("give --data DIR_OR_PARQUET or --dataset NAME (one of them)")
-    if dataset == "general":
-        from sentiment_model import general
-
-        data = general.cached(settings.data_dir, settings.general_cache)
+    mix_settings: dict = {}
+    if dataset in general.NAMED:
+        mix, mix_settings = general.NAMED[dataset]
+        data = general.cached(settings.data_dir, settings.general_cache, mix)
     data = data if data is not None else settings.data_dir / dataset
     if dry_run:  # quick: no word-vector pretraining unless asked for
         epochs, max_train_samples, embeddings = 1, 256, embeddings or "none"
     overrides = {"recipe": recipe, "epochs": epochs, "batch_size": batch_size, "lr": lr, "max_tokens": max_tokens,
                  "device": device, "class_weights": class_weights, "seed": seed, "embeddings": embeddings,
                  "max_train_samples": max_train_samples, "pretrained": pretrained}
-    overrides = {k: v for k, v in overrides.items() if v is not None}
+    overrides = {**mix_settings, **{k: v for k, v in overrides.items() if v is not None}}
     if register:
         from flows.train import train_flow
 

@@ -44,9 +44,12 @@ def test_general_group_judges_one_model_on_every_split_beside_its_peers(tmp_path
     (data / "umsab_multilingual").mkdir()
     pq.write_table(pa.table({"text": [r["text"] for r in tweets], "label": [r["label"] for r in tweets],
                              "lang": ["fr", "de"] * 20}), data / "umsab_multilingual" / "validation.parquet")
+    tweets = labelled_rows(60, 37)
+    pq.write_table(pa.table({"text": [r["text"] for r in tweets], "label": [r["label"] for r in tweets],
+                             "lang": ["fr", "de"] * 30}), data / "umsab_multilingual" / "train.parquet")
     out = tmp_path / "results"
     result = accuracy.main(["--dataset", "general", "--quick", "--data-dir", str(data), "--out", str(out),
-                            "--general-variant", "no-binary"])
+                            "--general-variant", "no-binary", "--general-variant", "multilingual"])
     mixed = result["general"]
     judged = {row["task"]: row for row in mixed["rows"]}
     assert set(judged) == {"sst2", "airline_tweets", "nlp_text_emotion", "umsab_de", "umsab_fr"}
@@ -58,7 +61,9 @@ def test_general_group_judges_one_model_on_every_split_beside_its_peers(tmp_path
             assert 0 <= row[system][row["metrics"][0]] <= 1, (row["task"], system)
     assert set(mixed["mix"]) == {"airline_tweets", "sst2", "nlp_text_emotion"}
     assert set(mixed["ablations"]["no-binary"]["mix"]) == {"airline_tweets", "nlp_text_emotion"}
+    multilingual = mixed["ablations"]["multilingual"]  # another mix: peers trained on it, in this run
+    assert "umsab_multilingual" in multilingual["mix"] and all(row["tfidf_lr"] for row in multilingual["rows"])
     table = (out / "accuracy.md").read_text()
     assert "## The general model" in table and "| sst2/validation.parquet | negative/positive | accuracy |" in table
-    assert "| no-binary |" in table
+    assert "| no-binary |" in table and "### Variant multilingual, with peers trained on its mix" in table
     assert "| umsab_multilingual/validation.parquet lang=fr | negative/neutral/positive | macro_f1 |" in table
