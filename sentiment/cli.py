@@ -645,6 +645,27 @@ def models_list(
         typer.echo(f"{'*' if row['current'] else ' '} {row['version']}  {scores}")
 
 
+@models_app.command("import")
+def models_import(
+    model: Path = typer.Argument(..., help="A trained model directory (`sentiment train --out DIR`)."),
+    current: bool = typer.Option(False, "--current", help="Make it the model that scoring uses."),
+    home: Path = HomeOption,
+):
+    """Copy a trained model into the warehouse's registry (kept as it is when that version is there already)."""
+    from sentiment.models import register
+    from sentiment.warehouse import Warehouse
+    from sentiment_model import checkpoint
+
+    settings = _settings(home)
+    try:
+        checkpoint.check(model)
+        target = register(Warehouse(settings.home), model, None, make_current=current, copy=True)
+    except (ValueError, FileNotFoundError) as err:
+        _fail(f"{model} is not a model directory this project can load: {err}")
+    reads = ", ".join(checkpoint.read_meta(target).get("languages", ["en"]))
+    typer.echo(f"{target} (reads {reads}){'; now current' if current else ''}")
+
+
 @datasets_app.command("download")
 def datasets_download(
     names: list[str] = typer.Argument(None, help="Datasets to fetch (default: the demo's two)."),

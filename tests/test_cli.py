@@ -114,3 +114,24 @@ def test_models_list_marks_the_current_model(home):
     result = runner.invoke(app, ["models", "list", "--home", str(home)])
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("* ") and "accuracy" in result.stdout
+
+
+def test_models_import_copies_a_model_into_the_registry_and_can_make_it_current(tmp_path, tiny_model):
+    import shutil
+
+    trained = tmp_path / "laptop-model"
+    shutil.copytree(tiny_model, trained)
+    home = tmp_path / "wh"
+    result = runner.invoke(app, ["models", "import", str(trained), "--home", str(home)])
+    assert result.exit_code == 0, result.output
+    assert "(reads en)" in result.stdout and "current" not in result.stdout
+    listed = runner.invoke(app, ["models", "list", "--home", str(home), "--json"])
+    rows = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert len(rows) == 1 and not rows[0]["current"] and trained.is_dir()  # copied, the original stays
+    again = runner.invoke(app, ["models", "import", str(trained), "--current", "--home", str(home)])
+    assert again.exit_code == 0 and "now current" in again.stdout
+    rows = [json.loads(line) for line in runner.invoke(app, ["models", "list", "--home", str(home),
+                                                             "--json"]).stdout.splitlines()]
+    assert len(rows) == 1 and rows[0]["current"]  # the same version is not copied twice
+    bad = runner.invoke(app, ["models", "import", str(tmp_path), "--home", str(home)])
+    assert bad.exit_code == 2 and "not a model directory" in bad.output
