@@ -8,7 +8,6 @@ DirectRunner of Beam 2.77 would try to download a Prism binary first).
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import logging
@@ -32,7 +31,9 @@ from pipelines.read import ReadRawDocuments, ReadScoredPartitions, partition_val
 from pipelines.rows import ToScoredRows, scored_schema
 from pipelines.topics import Topics
 from pipelines.write import WritePartitions
+from sentiment import options
 from sentiment.logs import worker_output_to
+from sentiment.options import option
 from sentiment.warehouse import Warehouse
 from sentiment_model import checkpoint, onnx_export
 from sentiment_model.languages import scoring_languages
@@ -46,28 +47,37 @@ MULTI_PROCESS_MIN_DOCS = 50_000
 
 @dataclass
 class ScoreJob:
-    home: Path  # the warehouse
-    start: date
-    end: date
-    model_dir: Path | None = None  # None: the warehouse's current model
-    sources: list[str] | None = None  # None: every source
-    device: str = "CPU"  # "CPU" or "GPU" for Beam's PyTorch handler
-    max_batch_tokens: int = DEFAULT_BATCH_TOKENS  # tokens per RunInference element (documents in input order)
-    max_tokens: int | None = None  # cut texts to this many tokens; None: the model's own limit
-    topics_file: Path | None = None  # topic keyword/regex lists; None: <home>/topics.toml if present
-    torch_threads: int | None = None  # per worker; None: 1 with several worker processes, else torch's default
-    profile: Path | None = None  # a runner profile (infra/runners/*.yaml); beam_args override it
+    """A scoring job's options: the one definition behind `sentiment score`, `python -m pipelines.score`,
+    the flows' tasks and the Python API (sentiment.options)."""
+
+    home: Path = option(help="the warehouse directory")
+    start: date = option(flag="--from", help="first day, YYYY-MM-DD")
+    end: date = option(flag="--to", help="last day, YYYY-MM-DD")
+    model_dir: Path | None = option(None, flag="--model", help="model directory", shown_default="models/current")
+    sources: list[str] | None = option(None, flag="--source", help="only this source (repeatable); the days' "
+                                       "aggregates stay whole")
+    device: str = option("CPU", help="cpu or cuda: where RunInference runs", shown_default="cpu")
+    max_batch_tokens: int = option(DEFAULT_BATCH_TOKENS, help="tokens per inference batch, a run of documents of "
+                                   "one raw file in order")
+    max_tokens: int | None = option(None, help="cut texts to this many tokens", shown_default="the model's limit")
+    topics_file: Path | None = option(None, flag="--topics", help="topic keyword/regex lists (TOML)",
+                                      shown_default="<home>/topics.toml when present")
+    torch_threads: int | None = option(None, help="intra-op threads per worker (PyTorch or ONNX Runtime)",
+                                       shown_default="1 with several worker processes, else torch's")
+    profile: Path | None = option(None, help="runner profile, e.g. infra/runners/flink-local.yaml (Flink), "
+                                  "spark-local.yaml (Spark); flags given here win; see infra/runners/")
     only_days: list[str] | None = None  # score only these days of the range (YYYY-MM-DD); None: all
     # Worker processes' output on the console (True) or in <home>/logs/beam-workers.log (False).
-    verbose: bool = field(default_factory=lambda: os.environ.get("SENTIMENT_VERBOSE") == "1")
+    verbose: bool = option(help="show Beam's worker output", shown_default="<home>/logs/beam-workers.log when "
+                           "workers are processes", default_factory=lambda: os.environ.get("SENTIMENT_VERBOSE") == "1")
     beam_args: list[str] = field(default_factory=list)  # runner and pipeline options
-    # Who runs the model: "onnx", ONNX Runtime over the model's export (CPU only; same labels, the
-    # job 1.2-1.3x faster end to end, measured); "torch", PyTorch; "auto": onnx on the CPU, torch on a GPU.
-    backend: str = "auto"
-    # Which documents the model is given, by language: "model" (the languages it reads, and und),
-    # "all" (every document, read or not), or codes such as "en,und". The others are skipped,
-    # counted per language (skip reason language_<code>) and kept out of the aggregates.
-    languages: str = "model"
+    backend: str = option("auto", choices=("auto", "onnx", "torch"), help="who runs the model: onnx (ONNX Runtime "
+                          "over the model's export, CPU only; same labels, the job 1.2-1.3x faster), torch "
+                          "(PyTorch), or auto: onnx on the CPU, torch on a GPU")
+    languages: str = option("model", help="documents given to the model, by language: model (the languages it "
+                            "reads, from its model.json, and und), all (every document, read or not), or codes "
+                            "such as en,und; the others are skipped, counted per language (skip reason "
+                            "language_<code>) and kept out of the aggregates")
 
     def __post_init__(self) -> None:
         self.home = Path(self.home)
@@ -252,38 +262,21 @@ def _summary(result, version: str, fingerprints: dict, files: list[str], seconds
     return summary
 
 
-def parse_args(argv: list[str] | None = None) -> tuple[ScoreJob, bool]:
-    parser = argparse.ArgumentParser(
-        description="Score raw documents of a date range and write scored/, aggregates/ and manifests/. "
-        "Unknown flags are Beam pipeline options (e.g. --runner=PortableRunner --job_endpoint=...)."
-    )
-    parser.add_argument("--home", type=Path, default=Path("warehouse"), help="the warehouse directory")
-    parser.add_argument("--from", dest="start", type=date.fromisoformat, required=True, help="first day, YYYY-MM-DD")
-    parser.add_argument("--to", dest="end", type=date.fromisoformat, required=True, help="last day, YYYY-MM-DD")
-    parser.add_argument("--model", type=Path, default=None, help="model directory (default: models/current)")
-    parser.add_argument("--source", action="append", dest="sources", help="only this source (repeatable)")
-    parser.add_argument("--device", default="cpu", help="cpu or cuda: where RunInference runs")
-    parser.add_argument("--max-batch-tokens", type=int, default=DEFAULT_BATCH_TOKENS,
-                        help="tokens per inference batch (a run of documents of one raw file, in order)")
-    parser.add_argument("--max-tokens", type=int, default=None, help="cut texts to this many tokens")
-    parser.add_argument("--topics", type=Path, default=None, help="topics TOML (default: <home>/topics.toml)")
-    parser.add_argument("--torch-threads", type=int, default=None, help="intra-op threads per worker")
-    parser.add_argument("--profile", type=Path, default=None, help="runner profile, e.g. infra/runners/flink.yaml")
-    parser.add_argument("--backend", default="auto", choices=["auto", "torch", "onnx"],
-                        help="who runs the model: ONNX Runtime over its export (CPU), or PyTorch; "
-                        "auto: onnx on the CPU, torch on a GPU")
-    parser.add_argument("--languages", default="model",
-                        help="documents scored by language: model (the languages the model reads, and und), all, "
-                        "or codes such as en,und; the others are skipped and counted per language")
-    parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
-    known, beam_args = parser.parse_known_args(argv)
-    job = ScoreJob(
-        home=known.home, start=known.start, end=known.end, model_dir=known.model, sources=known.sources,
-        device=known.device, max_batch_tokens=known.max_batch_tokens, max_tokens=known.max_tokens,
-        topics_file=known.topics, torch_threads=known.torch_threads, profile=known.profile, beam_args=beam_args,
-        backend=known.backend, languages=known.languages,
-    )
-    return job, known.json
+def parse_args(argv: list[str] | None = None, prog: str | None = None) -> tuple[ScoreJob, bool]:
+    """The job and whether to print JSON, from command-line flags; unknown flags are Beam pipeline options."""
+    from sentiment.settings import Settings
+
+    cli = options.parser(ScoreJob, SCORE_HELP, prog, home=Settings.from_env().home)
+    cli.add_argument("--json", action="store_true", default=False, help="print the summary as one JSON object")
+    known, beam_args = cli.parse_known_args(argv)
+    return options.build(ScoreJob, known, beam_args=beam_args), known.json
+
+
+SCORE_HELP = """Score the raw documents of a date range with Beam and replace those days' outputs.
+
+Writes scored/, aggregates/daily_sentiment, aggregates/daily_topic_sentiment and one manifest
+per day. Flags it does not know are Beam pipeline options, e.g.
+--runner=PortableRunner --job_endpoint=localhost:8099 --environment_type=LOOPBACK"""
 
 
 def run(argv: list[str] | None = None) -> ScoreSummary:

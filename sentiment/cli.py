@@ -396,49 +396,19 @@ def explain(
         typer.echo(f"heatmap -> {plot_explanation(steps, png, text[:80])}", err=True)
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def score(
-    ctx: typer.Context,
-    start: str = typer.Option(..., "--from", help="First day, YYYY-MM-DD."),
-    end: str = typer.Option(..., "--to", help="Last day, YYYY-MM-DD."),
-    model: Path = typer.Option(None, help="Model directory (default: models/current)."),
-    source: list[str] = typer.Option(None, help="Only this source (repeatable); the days' aggregates stay whole."),
-    device: str = typer.Option("cpu", help="cpu or cuda: where RunInference runs."),
-    max_batch_tokens: int = typer.Option(None, help="Tokens per inference batch, a run of documents of one raw "
-                                         "file in order (default 65,536)."),
-    max_tokens: int = typer.Option(None, help="Cut texts to this many tokens (default: the model's limit)."),
-    topics: Path = typer.Option(None, help="Topics TOML (default: <home>/topics.toml when present)."),
-    torch_threads: int = typer.Option(None, help="Intra-op threads per worker (PyTorch or ONNX Runtime)."),
-    profile: Path = typer.Option(None, help="Runner profile, e.g. infra/runners/flink-local.yaml (Flink), "
-                                 "spark-local.yaml (Spark); flags given here win. See infra/runners/."),
-    backend: str = typer.Option("auto", help="Who runs the model: onnx (ONNX Runtime over the model's export, CPU "
-                                "only; same labels, the job 1.2-1.3x faster), torch (PyTorch), or auto: onnx on "
-                                "the CPU, torch on a GPU."),
-    languages: str = typer.Option("model", help="Documents given to the model, by language: model (the languages "
-                                  "it reads, from its model.json, and und), all (every document, read or not), or "
-                                  "codes such as en,und. The others are skipped, counted per language."),
-    home: Path = HomeOption,
-    json_out: bool = typer.Option(False, "--json", help="Print the summary as one JSON object."),
-    verbose: bool = typer.Option(False, "--verbose", help="Show Beam's worker output (default: "
-                                 "<home>/logs/beam-workers.log when workers are processes)."),
-):
-    """Score the raw documents of a date range with Beam and replace those days' outputs.
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True,
+                                "help_option_names": []}, add_help_option=False)
+def score(ctx: typer.Context):
+    """Score the raw documents of a date range with Beam and replace those days' outputs (--help: every option).
 
-    Writes scored/, aggregates/daily_sentiment, aggregates/daily_topic_sentiment and one
-    manifest per day. Extra arguments are Beam pipeline options, e.g.
-    --runner=PortableRunner --job_endpoint=localhost:8099 --environment_type=LOOPBACK
+    The options are the scoring job's own (pipelines.score.ScoreJob, also `python -m pipelines.score`);
+    flags it does not know are Beam pipeline options.
     """
-    from pipelines.score import ScoreJob, score_range
+    from pipelines.score import parse_args, score_range
 
-    _verbose(verbose)
-    settings = _settings(home)
+    _settings()
     try:
-        job = ScoreJob(
-            home=settings.home, start=date.fromisoformat(start), end=date.fromisoformat(end),
-            model_dir=model, sources=source or None, device=device, max_tokens=max_tokens, topics_file=topics,
-            torch_threads=torch_threads, profile=profile, beam_args=list(ctx.args), backend=backend,
-            languages=languages, **({"max_batch_tokens": max_batch_tokens} if max_batch_tokens else {}),
-        )
+        job, json_out = parse_args(list(ctx.args), prog="sentiment score")
         summary = score_range(job)
     except (ValueError, FileNotFoundError) as err:
         _fail(str(err))
