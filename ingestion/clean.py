@@ -20,14 +20,13 @@ import pyarrow.json as pj
 
 from ingestion.columnar import clean_columns, eligible
 from ingestion.fields import as_paths, blank, describe_keys, first
+from ingestion.ids import content_hash, make_doc_id
 from ingestion.readers import jsonl_record
 from ingestion.records import (
     RecordError,
     clean_text,
-    content_hash,
     html_to_text,
     join_title,
-    make_doc_id,
     optional_str,
     parse_timestamp,
     remove_invisible,

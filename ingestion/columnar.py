@@ -8,7 +8,6 @@ with its reason. Nothing here decides a quarantine reason, so both paths always 
 
 from __future__ import annotations
 
-import hashlib
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingestion.fields import as_paths, is_plain
+from ingestion.ids import content_hashes, make_doc_ids
 from ingestion.records import _EPOCH_MS_THRESHOLD, _TERMINAL, INVISIBLE_CLASS
 from ingestion.sources import FIELD_SETTINGS, OPTIONAL_FIELDS, PARSED, SourceSpec
 
@@ -155,19 +155,6 @@ def _scores(table: pa.Table, name: str | None) -> pa.Array:
     return pc.if_else(pc.is_finite(values), values, pa.scalar(None, pa.float64()))
 
 
-def content_hashes(texts: pa.Array) -> pa.Array:
-    """`records.content_hash` of every (non-null) text, hashed straight from the Arrow buffer."""
-    texts = texts.cast(pa.string())
-    if len(texts) == 0:
-        return pa.array([], pa.string())
-    offsets = np.frombuffer(texts.buffers()[1], dtype=np.int32)[texts.offset: texts.offset + len(texts) + 1]
-    data = memoryview(texts.buffers()[2] or b"")
-    bounds = offsets.tolist()
-    sha256 = hashlib.sha256
-    return pa.array([sha256(data[a:b]).hexdigest()[:16] for a, b in zip(bounds[:-1], bounds[1:], strict=True)],
-                    pa.string())
-
-
 def clean_columns(table: pa.Table, spec: SourceSpec, now: datetime) -> Columns:
     """The rows of `table` the batch path cleans, and the positions it leaves to the per-record path."""
     n = table.num_rows
@@ -196,10 +183,7 @@ def clean_columns(table: pa.Table, spec: SourceSpec, now: datetime) -> Columns:
     text = kept(text)
     hashes = content_hashes(text)
     native = _stripped(kept(_column(table, spec.id_field))) if spec.id_field else None
-    prefix = f"{spec.name}:"
-    hashed_ids = pc.binary_join_element_wise(prefix + "h", hashes, "")
-    doc_id = hashed_ids if native is None else pc.if_else(
-        pc.is_valid(native), pc.binary_join_element_wise(prefix, native, ""), hashed_ids)
+    doc_id = make_doc_ids(spec.name, native, hashes)
     lang = _stripped(kept(_column(table, spec.lang_field))) if spec.lang_field else \
         pa.nulls(len(accepted), pa.string())
     if not spec.detect_lang:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import html
 import math
 import re
@@ -161,19 +160,6 @@ def _parse_text_time(value: str) -> datetime:
             continue
     raise RecordError(f"unparseable timestamp: {value[:40]!r} (expected ISO-8601 such as 2025-03-02T08:00:00Z, "
                           "epoch seconds, or an RFC 2822 / Twitter v1.1 date)")
-
-
-def content_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-
-
-def make_doc_id(source: str, native_id: object, text_hash: str) -> str:
-    """Stable id: the source plus the record's own id, else plus its content hash."""
-    if native_id is None or (isinstance(native_id, str) and not native_id.strip()):
-        return f"{source}:h{text_hash}"
-    if isinstance(native_id, float) and native_id.is_integer():
-        native_id = int(native_id)
-    return f"{source}:{str(native_id).strip()}"
 
 
 def optional_str(value: object) -> str | None:

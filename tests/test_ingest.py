@@ -6,8 +6,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from ingestion.ids import make_doc_id
 from ingestion.ingest import ingest_source
-from ingestion.records import RecordError, clean_text, make_doc_id, parse_timestamp
+from ingestion.records import RecordError, clean_text, parse_timestamp
 from ingestion.sources import SourceSpec
 from sentiment.warehouse import Warehouse
 from tests.factories import write_demo_data

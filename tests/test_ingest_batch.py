@@ -11,10 +11,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from ingestion import columnar
-from ingestion.columnar import WHITESPACE, clean_columns, content_hashes
+from ingestion.columnar import WHITESPACE, clean_columns
 from ingestion.config import source_from_preset
+from ingestion.ids import content_hash, content_hashes, make_doc_id, make_doc_ids
 from ingestion.ingest import ingest_source
-from ingestion.records import clean_text, content_hash
+from ingestion.records import clean_text
 from sentiment.language import detect_language, detect_languages
 from sentiment.warehouse import Warehouse
 
@@ -169,6 +170,15 @@ def test_columnar_cleaning_and_hashing_match_the_per_record_functions():
     assert content_hashes(pa.array(cleaned)).to_pylist() == [content_hash(t) for t in cleaned]
     sliced = pa.array(["skip"] + cleaned).slice(1)
     assert content_hashes(sliced).to_pylist() == [content_hash(t) for t in cleaned]
+
+
+def test_ids_of_a_column_follow_the_one_rule_for_a_record():
+    natives = ["1234", None, "x y", None]  # as the batch path hands them: stripped strings, null when blank
+    hashes = ["aaaa", "bbbb", "cccc", "dddd"]
+    batch = make_doc_ids("tw", pa.array(natives, pa.string()), pa.array(hashes)).to_pylist()
+    assert batch == [make_doc_id("tw", n, h) for n, h in zip([" 1234 ", "  ", "x y", None], hashes, strict=True)]
+    assert batch == ["tw:1234", "tw:hbbbb", "tw:x y", "tw:hdddd"]
+    assert make_doc_ids("tw", None, pa.array(hashes)).to_pylist() == [f"tw:h{h}" for h in hashes]
 
 
 def test_batched_language_identification_gives_py3langid_answers():
