@@ -5,7 +5,7 @@
 For each task (bench/tasks.py): trains the LSTM with `sentiment train`'s defaults (the
 recipe chosen automatically, plus the task's few overrides), trains TF-IDF + logistic
 regression on the same rows (C picked on the same selection split), runs VADER, and
-judges all three on the task's evaluation split. The `general` group (bench/general.py)
+judges all three on the task's evaluation split. The `general` group (bench/general_mix.py)
 trains the one three-class general model and judges it on every task's evaluation split.
 Prints the tables and writes bench/results/accuracy.json and accuracy.md (train time,
 device and tokens/s included).
@@ -39,7 +39,7 @@ from sentiment_model.train import TrainConfig, train
 TRAIN_KEYS = ("epochs", "batch_size", "lr", "max_tokens", "dropout", "class_weights", "embed_dim", "hidden_dim",
               "embeddings", "pretrained")
 SELECT_SHARE = 0.25  # of a file that is both trained on and used for selection
-GENERAL = "general"  # the general model's group (bench/general.py)
+GENERAL = "general"  # the general model's group (bench/general_mix.py)
 
 
 def main(argv: list[str] | None = None) -> dict:

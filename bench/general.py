@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bench.peers import fit_tfidf_lr, vader
-from sentiment_model import general
+from sentiment_model import general_mix
 from sentiment_model.data import LabelledText, read_labelled
 from sentiment_model.evaluate import evaluate, metrics
 from sentiment_model.train import TrainConfig, train
@@ -28,7 +28,7 @@ from sentiment_model.train import TrainConfig, train
 @dataclass(frozen=True)
 class Judged:
     name: str
-    path: str  # relative to the datasets directory; one of general.JUDGED_SPLITS
+    path: str  # relative to the datasets directory; one of general_mix.JUDGED_SPLITS
     metrics: tuple[str, ...]  # the first is the headline
     targets: dict[str, float] = field(default_factory=dict)  # beyond "ahead of both peers"
     emotions: bool = False  # map emotions to polarity first
@@ -66,44 +66,45 @@ def language_rows(data_dir: Path) -> dict[str, LabelledText]:
     return by_lang
 
 
-def _without(*sources: str) -> general.MixConfig:
-    return replace(general.DEFAULT_MIX, parts=tuple(p for p in general.DEFAULT_MIX.parts if p.source not in sources))
+def _without(*sources: str) -> general_mix.MixConfig:
+    parts = tuple(p for p in general_mix.DEFAULT_MIX.parts if p.source not in sources)
+    return replace(general_mix.DEFAULT_MIX, parts=parts)
 
 
-def _capped(*caps) -> general.MixConfig:
+def _capped(*caps) -> general_mix.MixConfig:
     """The default mix with other caps: _capped("sst2", 30000, "imdb", None)."""
     new = dict(zip(caps[::2], caps[1::2], strict=True))
-    parts = tuple(replace(p, cap=new[p.source]) if p.source in new else p for p in general.DEFAULT_MIX.parts)
-    return replace(general.DEFAULT_MIX, parts=parts)
+    parts = tuple(replace(p, cap=new[p.source]) if p.source in new else p for p in general_mix.DEFAULT_MIX.parts)
+    return replace(general_mix.DEFAULT_MIX, parts=parts)
 
 
 # The balancing choices measured against the default (docs/model.md, "The general model"): name -> (mix, train settings)
-VARIANTS: dict[str, tuple[general.MixConfig, dict]] = {
-    "default": (general.DEFAULT_MIX, {}),
-    "single-softmax": (general.DEFAULT_MIX, {"source_labels": False}),  # binary rows as plain 3-way labels
+VARIANTS: dict[str, tuple[general_mix.MixConfig, dict]] = {
+    "default": (general_mix.DEFAULT_MIX, {}),
+    "single-softmax": (general_mix.DEFAULT_MIX, {"source_labels": False}),  # binary rows as plain 3-way labels
     "sst2-uncapped": (_capped("sst2", None), {}),  # all 67k SST-2 phrases
     "sst2-30k": (_capped("sst2", 30000), {}),
     "no-binary": (_without("sst2", "imdb"), {}),  # three-way sources only
     # + UMSAB's seven languages; every word seen twice kept (with 30,000 the new languages crowd English out)
-    "multilingual": general.NAMED[general.MULTILINGUAL_NAME],
+    "multilingual": general_mix.NAMED[general_mix.MULTILINGUAL_NAME],
     # the same, and words outside the vocabulary read by their pieces (sentiment_model.vocab)
-    "multilingual-pieces": (general.MULTILINGUAL_MIX, {"max_vocab": 100_000, "pieces": 20_000}),
-    "multilingual-word-dropout": (general.MULTILINGUAL_MIX, {"max_vocab": 100_000, "word_dropout": 0.1}),
+    "multilingual-pieces": (general_mix.MULTILINGUAL_MIX, {"max_vocab": 100_000, "pieces": 20_000}),
+    "multilingual-word-dropout": (general_mix.MULTILINGUAL_MIX, {"max_vocab": 100_000, "word_dropout": 0.1}),
 }
 
 
 def judged_rows(data_dir: Path, judged: Judged) -> LabelledText:
     rows = read_labelled(data_dir / judged.path)
     if judged.emotions:
-        keep = [i for i, y in enumerate(rows.labels) if y in general.EMOTION_POLARITY]
-        rows = LabelledText([rows.texts[i] for i in keep], [general.EMOTION_POLARITY[rows.labels[i]] for i in keep])
+        keep = [i for i, y in enumerate(rows.labels) if y in general_mix.EMOTION_POLARITY]
+        rows = LabelledText([rows.texts[i] for i in keep], [general_mix.EMOTION_POLARITY[rows.labels[i]] for i in keep])
     return rows
 
 
 def run_general(data_dir: Path, cache_dir: Path, overrides: dict, variant: str = "default", peers: bool = True) -> dict:
     """Train the general model and (with `peers`) its TF-IDF peer on the mix; judge them and VADER on every split."""
     mix_config, settings = VARIANTS[variant]
-    mix = general.cached(data_dir, cache_dir, mix_config)
+    mix = general_mix.cached(data_dir, cache_dir, mix_config)
     train_rows, select_rows = read_labelled(mix / "train.parquet"), read_labelled(mix / "validation.parquet")
     with tempfile.TemporaryDirectory(prefix="bench-general-") as tmp:
         started = time.perf_counter()

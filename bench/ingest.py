@@ -65,11 +65,11 @@ def main(argv: list[str] | None = None) -> dict:
         size = write_dump(dump, data_dir, args.docs, unique=args.unique_texts)
         arrow_s, arrow_rss, _ = run_measured([sys.executable, "-c", "import sys, pyarrow.json as j; "
                                       "print(j.read_json(sys.argv[1]).num_rows)", str(dump)])
-        ingest_s, ingest_rss, out = run_measured([sys.executable, "-m", "sentiment.cli", "ingest", "--input", str(dump),
+        ingest_s, ingest_rss, out = run_measured([sys.executable, "-m", "sentiment_cli", "ingest", "--input", str(dump),
                                           "--source", "bench", "--home", str(Path(tmp) / "wh"), "--json"])
         beam = None
         if args.beam:
-            beam = run_measured([sys.executable, "-m", "sentiment.cli", "ingest", "--input", str(dump), "--beam",
+            beam = run_measured([sys.executable, "-m", "sentiment_cli", "ingest", "--input", str(dump), "--beam",
                                  "--source", "bench", "--home", str(Path(tmp) / "wh-beam"), "--json"])
         texts = pq.read_table(Path(tmp) / "wh" / "raw", columns=["text"], partitioning=None).column("text")
         distinct = len(pc.unique(texts))

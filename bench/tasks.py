@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sentiment_model.general import EMOTION_POLARITY  # emotions as polarity: the emotion tweets train three-way
+from sentiment_model.general_mix import EMOTION_POLARITY  # emotions as polarity: the emotion tweets train three-way
 
 HELD_OUT = "held-out"  # `select`: a stratified 10% of the training rows
 

@@ -13,12 +13,12 @@ from ingestion.sources import SourceSpec
 from pipelines.read import partition_files
 from pipelines.score import ScoreJob, ScoreSummary, score_range
 from sentiment.checks import Alert, run_checks, write_alerts
-from sentiment.models import register
 from sentiment.settings import Settings
 from sentiment.warehouse import Warehouse
 from sentiment_model.corpus import resolve_embeddings
 from sentiment_model.evaluate import evaluate
 from sentiment_model.general_model import cached_general_model
+from sentiment_model.registry import register
 from sentiment_model.train import TrainConfig, train
 
 

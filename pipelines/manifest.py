@@ -17,8 +17,8 @@ from pathlib import Path
 import apache_beam as beam
 
 from pipelines.read import partition_values
+from sentiment.files import sha256_file
 from sentiment.warehouse import PART_FILE, Warehouse, write_text_atomic
-from sentiment_model.files import sha256_file
 
 
 def manifest_path(warehouse: Warehouse, day: str) -> Path:

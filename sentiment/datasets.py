@@ -24,7 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sentiment_model.files import sha256_file
+from sentiment.files import sha256_file
 
 log = logging.getLogger(__name__)
 _GITHUB_RAW = "https://raw.githubusercontent.com"

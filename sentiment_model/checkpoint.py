@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from sentiment_model.files import sha256_file
+from sentiment.files import sha256_file
 from sentiment_model.model import LSTMClassifier, ModelConfig
 from sentiment_model.vocab import Vocab
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from sentiment_model.files import content_key
+from sentiment.files import content_key
 from sentiment_model.tokenize import VERSION as TOKENIZER
 
 log = logging.getLogger(__name__)

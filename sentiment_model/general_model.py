@@ -14,7 +14,7 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
-from sentiment_model import checkpoint, general, pretrain, recipes
+from sentiment_model import checkpoint, general_mix, pretrain, recipes
 from sentiment_model.corpus import resolve_embeddings
 from sentiment_model.train import TrainConfig, train
 
@@ -34,7 +34,7 @@ def cached_general_model(data_dir: Path, cache_dir: Path, embeddings_cache: Path
                          overrides: dict | None = None, lm_cache: Path | None = None) -> tuple[Path, bool]:
     """The general model's directory, and whether it was trained now (False: reused from the cache)."""
     overrides = dict(overrides or {})
-    mix = general.cached(data_dir, cache_dir)
+    mix = general_mix.cached(data_dir, cache_dir)
     dim = overrides.get("embed_dim", TrainConfig.embed_dim)
     vectors = resolve_embeddings(overrides.pop("embeddings", "auto"), data_dir, embeddings_cache, dim)
     lm = pretrain.resolve(overrides.pop("pretrained", None), data_dir, lm_cache or Path(cache_dir) / "lm")

@@ -25,8 +25,8 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from tqdm.auto import tqdm
 
+from sentiment.files import content_key
 from sentiment_model.data import bucketed_batches, pad_batch
-from sentiment_model.files import content_key
 from sentiment_model.tokenize import VERSION as TOKENIZER
 from sentiment_model.tokenize import tokenize
 from sentiment_model.vocab import Vocab
@@ -163,7 +163,7 @@ def pretraining_texts(data_dir: Path, seed: int = 13) -> list[str]:
     """Every dataset's training text and the unlabelled corpora (sentiment_model.corpus), less any text
     that is in a judged split (even unlabelled, a test text is never trained on), shuffled."""
     from sentiment_model.corpus import pretraining_files, texts
-    from sentiment_model.general import judged_texts, normalise
+    from sentiment_model.general_mix import judged_texts, normalise
 
     banned = judged_texts(Path(data_dir))
     kept = [t for t in texts(pretraining_files(Path(data_dir))) if normalise(t) not in banned]

@@ -5,7 +5,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from sentiment.cli import app
+from sentiment_cli import app
 from tests.factories import make_lake
 
 runner = CliRunner()

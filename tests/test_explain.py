@@ -3,7 +3,7 @@
 import torch
 from typer.testing import CliRunner
 
-from sentiment.cli import app
+from sentiment_cli import app
 from sentiment_model import checkpoint
 from sentiment_model.explain import explain, gate_trace
 from sentiment_model.predict import Predictor

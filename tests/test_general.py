@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from bench.general import JUDGED, MULTILINGUAL
 from bench.tasks import TASKS
-from sentiment.cli import app
-from sentiment_model import general
+from sentiment_cli import app
+from sentiment_model import general_mix
 from sentiment_model.data import read_labelled
 from sentiment_model.evaluate import decide, evaluate
 from sentiment_model.general_model import cached_general_model
@@ -50,15 +50,15 @@ def general_data(tmp_path):
 
 
 def test_every_judged_split_of_the_benchmarks_is_kept_out_of_the_mix():
-    judged = set(general.JUDGED_SPLITS)
+    judged = set(general_mix.JUDGED_SPLITS)
     assert {task.judge for task in TASKS.values()} <= judged
     assert {j.path for j in JUDGED} | {MULTILINGUAL} == judged  # the multilingual split is judged per language
-    for part in general.DEFAULT_MIX.parts:
+    for part in general_mix.DEFAULT_MIX.parts:
         assert part.train not in judged and part.select not in judged, part.source
 
 
 def test_mix_maps_labels_to_polarity_and_tags_sources(general_data, tmp_path):
-    mix = general.build(general_data, tmp_path / "mix")
+    mix = general_mix.build(general_data, tmp_path / "mix")
     train = read_labelled(mix / "train.parquet")
     by_source = labels_by_source(train)
     assert by_source == {"airline_tweets": ["negative", "neutral", "positive"], "sst2": ["negative", "positive"],
@@ -67,7 +67,7 @@ def test_mix_maps_labels_to_polarity_and_tags_sources(general_data, tmp_path):
     original = {r["text"]: r["label"] for r in emotion}
     for text, label, source in zip(train.texts, train.labels, train.sources, strict=True):
         if source == "nlp_text_emotion":
-            assert label == general.EMOTION_POLARITY[original[text]]
+            assert label == general_mix.EMOTION_POLARITY[original[text]]
     assert not any(original.get(t) == "surprise" for t in train.texts)  # no polarity: left out
     report = json.loads((mix / "mix.json").read_text())["sources"]
     assert report["nlp_text_emotion"]["judged"] > 0  # the judged rows that were not held out for selection
@@ -80,8 +80,8 @@ def test_the_multilingual_set_joins_with_its_languages_and_its_validation_split_
     _write(general_data / "umsab_multilingual" / "train.parquet", tweets[:60])
     _write(general_data / "umsab_multilingual" / "validation.parquet", tweets[60:])
     assert "umsab_multilingual" not in {r["source"] for r in pq.read_table(
-        general.build(general_data, tmp_path / "english") / "train.parquet").to_pylist()}  # not in the default mix
-    mix = general.build(general_data, tmp_path / "mix", general.MULTILINGUAL_MIX)
+        general_mix.build(general_data, tmp_path / "english") / "train.parquet").to_pylist()}  # not in the default mix
+    mix = general_mix.build(general_data, tmp_path / "mix", general_mix.MULTILINGUAL_MIX)
     rows = pq.read_table(mix / "train.parquet").to_pylist() + pq.read_table(mix / "validation.parquet").to_pylist()
     umsab = [r for r in rows if r["source"] == "umsab_multilingual"]
     assert len(umsab) == 60 and {r["lang"] for r in umsab} == {"fr", "de", "hi", "ar", "es", "it", "pt"}
@@ -96,26 +96,26 @@ def test_no_judged_text_reaches_training_or_selection(general_data, tmp_path):
     sst2 = pq.read_table(general_data / "sst2" / "train.parquet").to_pylist()
     sst2.append({"text": "  " + judged_text.upper() + " ", "label": "positive"})  # the same text, recased
     _write(general_data / "sst2" / "train.parquet", sst2)
-    mix = general.build(general_data, tmp_path / "mix")
-    banned = general.judged_texts(general_data)
-    assert general.normalise(judged_text) in banned
+    mix = general_mix.build(general_data, tmp_path / "mix")
+    banned = general_mix.judged_texts(general_data)
+    assert general_mix.normalise(judged_text) in banned
     for split in ("train", "validation"):
         rows = read_labelled(mix / f"{split}.parquet")
-        assert rows.texts and not {general.normalise(t) for t in rows.texts} & banned, split
+        assert rows.texts and not {general_mix.normalise(t) for t in rows.texts} & banned, split
 
 
 def test_caps_sample_a_source_and_the_cache_follows_the_data(general_data, tmp_path):
-    capped = general.MixConfig(parts=(general.Part("sst2", "sst2/train.parquet", "sst2/test.parquet", cap=25),))
-    mix = general.build(general_data, tmp_path / "mix", capped)
+    capped = general_mix.MixConfig(parts=(general_mix.Part("sst2", "sst2/train.parquet", "sst2/test.parquet", cap=25),))
+    mix = general_mix.build(general_data, tmp_path / "mix", capped)
     assert len(read_labelled(mix / "train.parquet").texts) == 25
-    first = general.cached(general_data, tmp_path / "cache")
-    assert general.cached(general_data, tmp_path / "cache") == first
+    first = general_mix.cached(general_data, tmp_path / "cache")
+    assert general_mix.cached(general_data, tmp_path / "cache") == first
     _write(general_data / "sst2" / "train.parquet", _binary(90, 5))
-    assert general.cached(general_data, tmp_path / "cache") != first
+    assert general_mix.cached(general_data, tmp_path / "cache") != first
 
 
 def test_binary_rows_decide_only_between_their_own_labels(general_data, tmp_path):
-    train = read_labelled(general.build(general_data, tmp_path / "mix") / "train.parquet")
+    train = read_labelled(general_mix.build(general_data, tmp_path / "mix") / "train.parquet")
     labels = ["negative", "neutral", "positive"]
     allowed = _allowed(train, labels_by_source(train), labels)
     for row, source in zip(allowed.tolist(), train.sources, strict=True):

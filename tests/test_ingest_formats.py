@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from ingestion.config import source_from_preset
 from ingestion.ingest import ingest_source
-from sentiment.cli import app
 from sentiment.warehouse import Warehouse
+from sentiment_cli import app
 from tests.test_feeds import server  # noqa: F401  (the local HTTP feed server fixture)
 
 WHEN = "2025-03-02T08:00:00Z"

@@ -109,7 +109,7 @@ def test_sources_file(tmp_path):
 def test_ingest_cli_with_an_input_and_a_preset(tmp_path):
     from typer.testing import CliRunner
 
-    from sentiment.cli import app
+    from sentiment_cli import app
 
     path = tmp_path / "x.jsonl.gz"
     path.write_bytes(gzip.compress(_lines(4) + b"{broken\n"))

@@ -4,7 +4,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("bench", "flows", "ingestion", "pipelines", "sentiment", "sentiment_model")
+PACKAGES = ("bench", "flows", "ingestion", "pipelines", "sentiment", "sentiment_cli", "sentiment_model")
 
 
 def _module(path: Path) -> str:
@@ -64,3 +64,26 @@ def test_no_import_circles():
     graph = _graph()
     assert len(graph) > 50 and "sentiment_model.train" in graph["bench.general"]
     assert _cycles(graph) == []
+
+
+FRONT_DOOR = ("sentiment_cli",)
+STAGES = ("ingestion", "pipelines", "sentiment_model", "flows")
+GROUND = ("sentiment",)
+
+
+def _package(module: str) -> str:
+    return module.split(".")[0]
+
+
+def test_imports_run_only_downwards_front_door_stages_ground():
+    """The ground (settings, warehouse, registry's files, logs, options) stands on nothing of ours; the stages
+    stand on the ground; only the front door (the command line) stands on the stages; bench stands beside."""
+    upward = []
+    for module, deps in _graph().items():
+        for dep in deps:
+            if _package(module) in GROUND and _package(dep) in (*STAGES, *FRONT_DOOR, "bench"):
+                upward.append(f"{module} -> {dep}")
+            if _package(module) in STAGES and _package(dep) in (*FRONT_DOOR, "bench"):
+                upward.append(f"{module} -> {dep}")
+    assert upward == []
+    assert any(_package(d) in STAGES for d in _graph()["sentiment_cli.score"])

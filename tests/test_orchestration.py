@@ -136,7 +136,7 @@ def test_train_promotes_only_a_model_at_least_as_good(prefect_harness, tmp_path,
     worse = train_flow(home, labelled_dir, overrides={**TINY_TRAIN, "epochs": 1, "lr": 1e-6})
     assert not worse["promoted"] and worse["candidate"]["macro_f1"] < worse["current"]["macro_f1"]
     assert Warehouse(home).current_model().name == first["version"]
-    from sentiment.models import list_models
+    from sentiment_model.registry import list_models
 
     listed = {m["version"]: m for m in list_models(Warehouse(home))}
     assert listed[first["version"]]["current"] and not listed[worse["version"]]["current"]
@@ -165,7 +165,7 @@ def test_deployments_register_with_their_schedules(prefect_harness, tmp_path):
 
 
 def _backfill_command(home):
-    return [sys.executable, "-m", "sentiment.cli", "backfill", "--home", str(home),
+    return [sys.executable, "-m", "sentiment_cli", "backfill", "--home", str(home),
             "--from", "2015-02-17", "--to", "2015-02-20", "--json", "--chunk-days", "2"]
 
 
@@ -199,7 +199,7 @@ def test_nightly_cli_runs_the_flow_with_its_options(tmp_path, tiny_model):
     wh = _lake(tmp_path, tiny_model)
     env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
     done = subprocess.run(
-        [sys.executable, "-m", "sentiment.cli", "nightly", "--home", str(wh.root), "--data-dir",
+        [sys.executable, "-m", "sentiment_cli", "nightly", "--home", str(wh.root), "--data-dir",
          str(tmp_path / "data"), "--day", "2015-02-18", "--timezone", "Europe/Berlin"],
         env=env, capture_output=True, text=True, timeout=300,
     )

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from pipelines.score import ScoreJob, score_range
 from sentiment.api import open_warehouse
-from sentiment.cli import app
+from sentiment_cli import app
 from tests.factories import make_lake
 
 runner = CliRunner()

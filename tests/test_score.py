@@ -156,7 +156,7 @@ def test_every_option_is_declared_once_and_both_commands_take_it(tmp_path, monke
 
     from typer.testing import CliRunner
 
-    from sentiment.cli import app
+    from sentiment_cli import app
 
     monkeypatch.setenv("SENTIMENT_HOME", str(tmp_path / "wh"))
     helped = CliRunner().invoke(app, ["score", "--help"])

@@ -23,8 +23,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sentiment.files import content_key
 from sentiment_model.data import LabelledText, holdout, read_labelled
-from sentiment_model.files import content_key
 
 log = logging.getLogger(__name__)
 
