@@ -11,11 +11,9 @@ from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 from tqdm.auto import tqdm
 
-from flows.plan import plan_backfill
+from flows.plan import day_documents, group_days, plan_backfill
 from flows.tasks import score_day_task, score_task
 from pipelines.profiles import runner_session
-from pipelines.read import partition_values, raw_files
-from pipelines.score import count_documents
 from sentiment.logs import console
 from sentiment.warehouse import Warehouse
 from sentiment_model import checkpoint
@@ -87,40 +85,6 @@ def backfill_flow(
     logger.info("backfill finished: %d done, %d skipped, %d failed", len(result.done), len(result.skipped),
                 len(result.failed))
     return result
-
-
-def day_documents(warehouse: Warehouse, days: list[str], sources: list[str] | None) -> dict[str, int]:
-    """Raw documents per day, from the Parquet footers (no data read)."""
-    wanted = set(days)
-    counts: dict[str, int] = dict.fromkeys(days, 0)
-    first, last = date.fromisoformat(min(days)), date.fromisoformat(max(days))
-    for path in raw_files(str(warehouse.raw), first, last, sources):
-        day = partition_values(path, ("source", "date"))["date"]
-        if day in wanted:
-            try:
-                counts[day] += count_documents([path])
-            except (OSError, ValueError):  # unreadable: its job fails, and the day is reported then
-                pass
-    return counts
-
-
-def group_days(days: list[str], documents: dict[str, int], max_days: int, max_documents: int) -> list[list[str]]:
-    """Consecutive groups of the (sorted) days, each within both bounds unless one day alone exceeds them."""
-    if max_days < 1 or max_documents < 1:
-        raise ValueError("chunk_days and chunk_documents must be at least 1")
-    groups: list[list[str]] = []
-    current: list[str] = []
-    size = 0
-    for day in sorted(days):
-        count = documents.get(day, 0)
-        if current and (len(current) >= max_days or size + count > max_documents):
-            groups.append(current)
-            current, size = [], 0
-        current.append(day)
-        size += count
-    if current:
-        groups.append(current)
-    return groups
 
 
 def _run_chunks(home, chunks, sources, beam_args, max_concurrency, progress, result: BackfillResult) -> None:

@@ -1,4 +1,4 @@
-"""Which days a backfill must score, from the per-day manifests."""
+"""Which days a backfill must score (from the per-day manifests), and in which jobs: pure planning, no Prefect."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from pipelines.manifest import input_fingerprints, missing_outputs, read_manifest
-from pipelines.read import raw_files
+from pipelines.read import partition_values, raw_files
+from pipelines.score import count_documents
 from sentiment.warehouse import Warehouse
 
 
@@ -46,3 +47,37 @@ def plan_backfill(
                 current = False
         (plan.skipped if current and not force else plan.todo).append(day)
     return plan
+
+
+def day_documents(warehouse: Warehouse, days: list[str], sources: list[str] | None) -> dict[str, int]:
+    """Raw documents per day, from the Parquet footers (no data read)."""
+    wanted = set(days)
+    counts: dict[str, int] = dict.fromkeys(days, 0)
+    first, last = date.fromisoformat(min(days)), date.fromisoformat(max(days))
+    for path in raw_files(str(warehouse.raw), first, last, sources):
+        day = partition_values(path, ("source", "date"))["date"]
+        if day in wanted:
+            try:
+                counts[day] += count_documents([path])
+            except (OSError, ValueError):  # unreadable: its job fails, and the day is reported then
+                pass
+    return counts
+
+
+def group_days(days: list[str], documents: dict[str, int], max_days: int, max_documents: int) -> list[list[str]]:
+    """Consecutive groups of the (sorted) days, each within both bounds unless one day alone exceeds them."""
+    if max_days < 1 or max_documents < 1:
+        raise ValueError("chunk_days and chunk_documents must be at least 1")
+    groups: list[list[str]] = []
+    current: list[str] = []
+    size = 0
+    for day in sorted(days):
+        count = documents.get(day, 0)
+        if current and (len(current) >= max_days or size + count > max_documents):
+            groups.append(current)
+            current, size = [], 0
+        current.append(day)
+        size += count
+    if current:
+        groups.append(current)
+    return groups

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -8,6 +9,16 @@ import pytest
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
+
+# Everything the suite and what it starts write to a temp dir (Beam's staging, Flink's and Spark's
+# JVMs, Prefect, torch, pytest's own tmp_path) goes under one folder, removed when the session ends.
+SESSION_TMP = Path(tempfile.mkdtemp(prefix="sentiment-tests-"))
+os.environ["TMPDIR"] = tempfile.tempdir = str(SESSION_TMP)
+os.environ["JAVA_TOOL_OPTIONS"] = f"{os.environ.get('JAVA_TOOL_OPTIONS', '')} -Djava.io.tmpdir={SESSION_TMP}".strip()
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(SESSION_TMP, ignore_errors=True)
 
 from tests.factories import TINY_TRAIN, write_demo_data, write_labelled_dir  # noqa: E402
 

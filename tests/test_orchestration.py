@@ -71,7 +71,7 @@ def test_a_day_whose_outputs_were_deleted_or_changed_is_scored_again(prefect_har
 
 
 def test_due_days_are_grouped_into_jobs_bounded_by_days_and_documents():
-    from flows.backfill import group_days
+    from flows.plan import group_days
 
     days = ["2015-02-17", "2015-02-18", "2015-02-19", "2015-02-20", "2015-02-21"]
     documents = dict(zip(days, [10, 10, 50, 5, 5], strict=True))
