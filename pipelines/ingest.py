@@ -21,7 +21,6 @@ import apache_beam as beam
 import pyarrow as pa
 import pyarrow.parquet as pq
 from apache_beam.metrics import Metrics
-from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from ingestion.clean import UNREADABLE, Window, unreadable_rest
@@ -30,6 +29,7 @@ from ingestion.inputs import Task, input_tasks, run_task
 from ingestion.merge import LanguageCache, by_day, merge_day, write_quarantine
 from ingestion.parallel import PARALLEL_BYTES
 from ingestion.sources import InputError, SourceSpec, local_bytes
+from pipelines.metrics import counter_totals
 from pipelines.profiles import runner_session
 from sentiment.warehouse import Warehouse
 
@@ -201,10 +201,8 @@ def ingest_with_beam(spec: SourceSpec, warehouse: Warehouse, now: datetime | Non
 
 
 def _summary(result, spec: SourceSpec, warehouse: Warehouse) -> IngestSummary:
-    counters = dict.fromkeys(COUNTERS, 0)
-    for counter in result.metrics().query(MetricsFilter().with_namespace(NAMESPACE))["counters"]:
-        value = counter.committed if counter.committed is not None else counter.attempted
-        counters[counter.key.metric.name] += value or 0
+    totals = counter_totals(result, NAMESPACE)
+    counters = {name: totals.get(name, 0) for name in COUNTERS}
     summary = IngestSummary(spec.name, **counters)
     folder = warehouse.quarantine / f"source={spec.name}"
     if folder.exists() and summary.quarantined:  # files not read to the end: from the quarantine just written

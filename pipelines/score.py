@@ -19,13 +19,13 @@ from pathlib import Path
 
 import apache_beam as beam
 import pyarrow.parquet as pq
-from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
 
 from pipelines.aggregate import DailySentiment, DailyTopicSentiment, daily_schema, topic_schema
 from pipelines.encode import DEFAULT_BATCH_TOKENS, NAMESPACE, SKIPPED, EncodeDocuments
 from pipelines.infer import Infer
 from pipelines.manifest import WriteManifests, input_fingerprints, manifest_path
+from pipelines.metrics import counter_totals
 from pipelines.profiles import runner_session
 from pipelines.read import ReadRawDocuments, ReadScoredPartitions, partition_values, raw_files, scored_files
 from pipelines.rows import ToScoredRows, scored_schema
@@ -237,12 +237,7 @@ def build(pipeline, job, warehouse, model_dir, meta, files, fingerprints, topics
 
 
 def _summary(result, version: str, fingerprints: dict, files: list[str], seconds: float) -> ScoreSummary:
-    query = result.metrics().query(MetricsFilter().with_namespace(NAMESPACE))
-    counters: dict[str, int] = {}
-    for counter in query["counters"]:
-        value = counter.committed if counter.committed is not None else counter.attempted
-        counters[counter.key.metric.name] = counters.get(counter.key.metric.name, 0) + (value or 0)
-    counters = dict(sorted(counters.items()))
+    counters = dict(sorted(counter_totals(result, NAMESPACE).items()))
     counters.setdefault("documents_scored", 0)
     counters["documents_skipped"] = sum(v for k, v in counters.items() if k.startswith("documents_skipped_"))
     batches = counters.get("batches", 0)
