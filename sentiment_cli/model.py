@@ -22,10 +22,9 @@ def train(
     data: Path = typer.Option(None, help="Directory with train.parquet (+ validation.parquet), or one Parquet file "
                               "(text, label). Without validation data 10% of train is held out."),
     dataset: str = typer.Option(None, help="A dataset under the data directory instead of --data, e.g. sst2; "
-                                "`general`: every English labelled set mapped to negative/neutral/positive, balanced "
-                                "(docs/model.md, \"The general model\"); `general-multilingual`: the same plus "
-                                "tweets in ar, de, es, fr, hi, it, pt (umsab_multilingual): a model that reads "
-                                "eight languages."),
+                                "`general`: every labelled set mapped to negative/neutral/positive, balanced: English "
+                                "sources and tweets in ar, de, es, fr, hi, it, pt (docs/model.md, \"The general "
+                                "model\"); `general-english`: the English sources only."),
     out: Path = typer.Option(None, help="Model directory to write (or use --register)."),
     config: Path = typer.Option(None, help="TOML file of training settings (TrainConfig's names); flags win."),
     recipe: str = typer.Option(None, help="auto (default: by data size, text length and sources), short, small, "

@@ -33,8 +33,9 @@ def model_key(mix: Path, vectors: Path | None, overrides: dict, lm: Path | None 
 def cached_general_model(data_dir: Path, cache_dir: Path, embeddings_cache: Path,
                          overrides: dict | None = None, lm_cache: Path | None = None) -> tuple[Path, bool]:
     """The general model's directory, and whether it was trained now (False: reused from the cache)."""
-    overrides = dict(overrides or {})
-    mix = general_mix.cached(data_dir, cache_dir)
+    mix_config, settings = general_mix.NAMED[general_mix.NAME]
+    overrides = {**settings, **(overrides or {})}
+    mix = general_mix.cached(data_dir, cache_dir, mix_config)
     dim = overrides.get("embed_dim", TrainConfig.embed_dim)
     vectors = resolve_embeddings(overrides.pop("embeddings", "auto"), data_dir, embeddings_cache, dim)
     lm = pretrain.resolve(overrides.pop("pretrained", None), data_dir, lm_cache or Path(cache_dir) / "lm")

@@ -49,7 +49,7 @@ def test_general_group_judges_one_model_on_every_split_beside_its_peers(tmp_path
                              "lang": ["fr", "de"] * 30}), data / "umsab_multilingual" / "train.parquet")
     out = tmp_path / "results"
     result = accuracy.main(["--dataset", "general", "--quick", "--data-dir", str(data), "--out", str(out),
-                            "--general-variant", "no-binary", "--general-variant", "multilingual"])
+                            "--general-variant", "no-binary", "--general-variant", "english"])
     mixed = result["general"]
     judged = {row["task"]: row for row in mixed["rows"]}
     assert set(judged) == {"sst2", "airline_tweets", "nlp_text_emotion", "umsab_de", "umsab_fr"}
@@ -59,11 +59,28 @@ def test_general_group_judges_one_model_on_every_split_beside_its_peers(tmp_path
     for row in judged.values():
         for system in ("lstm", "tfidf_lr", "vader"):  # VADER reads English only, and is measured anyway
             assert 0 <= row[system][row["metrics"][0]] <= 1, (row["task"], system)
-    assert set(mixed["mix"]) == {"airline_tweets", "sst2", "nlp_text_emotion"}
-    assert set(mixed["ablations"]["no-binary"]["mix"]) == {"airline_tweets", "nlp_text_emotion"}
-    multilingual = mixed["ablations"]["multilingual"]  # another mix: peers trained on it, in this run
-    assert "umsab_multilingual" in multilingual["mix"] and all(row["tfidf_lr"] for row in multilingual["rows"])
+    assert set(mixed["mix"]) == {"airline_tweets", "sst2", "nlp_text_emotion", "umsab_multilingual"}
+    assert set(mixed["ablations"]["no-binary"]["mix"]) == {"airline_tweets", "nlp_text_emotion", "umsab_multilingual"}
+    english = mixed["ablations"]["english"]  # another mix: peers trained on it, in this run
+    assert "umsab_multilingual" in mixed["mix"] and "umsab_multilingual" not in english["mix"]
+    assert all(row["tfidf_lr"] for row in english["rows"])
     table = (out / "accuracy.md").read_text()
     assert "## The general model" in table and "| sst2/validation.parquet | negative/positive | accuracy |" in table
-    assert "| no-binary |" in table and "### Variant multilingual, with peers trained on its mix" in table
+    assert "| no-binary |" in table and "### Variant english, with peers trained on its mix" in table
     assert "| umsab_multilingual/validation.parquet lang=fr | negative/neutral/positive | macro_f1 |" in table
+
+
+def test_the_docs_tables_are_generated_from_the_results(tmp_path):
+    import pytest
+
+    from bench import tables
+
+    assert tables.stale() == []  # docs/*.md hold exactly what bench/results/*.json give
+    doc = tmp_path / "page.md"
+    doc.write_text("before\n<!-- generated: accuracy-general -->\nedited by hand\n<!-- /generated -->\nafter\n")
+    assert tables.stale(tmp_path) == [str(doc)]
+    doc.write_text(tables.render(doc.read_text()))
+    assert tables.stale(tmp_path) == []
+    assert "| judged on | decided among |" in doc.read_text() and doc.read_text().endswith("after\n")
+    with pytest.raises(ValueError, match="unknown generated block"):
+        tables.render("<!-- generated: nope -->\n<!-- /generated -->")

@@ -79,9 +79,9 @@ def test_the_multilingual_set_joins_with_its_languages_and_its_validation_split_
                                                 strict=True))]
     _write(general_data / "umsab_multilingual" / "train.parquet", tweets[:60])
     _write(general_data / "umsab_multilingual" / "validation.parquet", tweets[60:])
-    assert "umsab_multilingual" not in {r["source"] for r in pq.read_table(
-        general_mix.build(general_data, tmp_path / "english") / "train.parquet").to_pylist()}  # not in the default mix
-    mix = general_mix.build(general_data, tmp_path / "mix", general_mix.MULTILINGUAL_MIX)
+    assert "umsab_multilingual" not in {r["source"] for r in pq.read_table(general_mix.build(
+        general_data, tmp_path / "english", general_mix.ENGLISH_MIX) / "train.parquet").to_pylist()}
+    mix = general_mix.build(general_data, tmp_path / "mix")  # the default mix: eight languages
     rows = pq.read_table(mix / "train.parquet").to_pylist() + pq.read_table(mix / "validation.parquet").to_pylist()
     umsab = [r for r in rows if r["source"] == "umsab_multilingual"]
     assert len(umsab) == 60 and {r["lang"] for r in umsab} == {"fr", "de", "hi", "ar", "es", "it", "pt"}
