@@ -48,7 +48,7 @@ def settings_for(home: Path | None = None, data_dir: Path | None = None, beam: b
     )
 
 
-def verbose(on: bool) -> None:
+def show_worker_output(on: bool) -> None:
     if on:
         os.environ["SENTIMENT_VERBOSE"] = "1"  # read by every scoring job this command starts
 

@@ -16,6 +16,7 @@ from sentiment_cli.common import (
     datasets_app,
     fail,
     settings_for,
+    show_worker_output,
 )
 
 
@@ -30,7 +31,7 @@ def demo(
     """Run the whole pipeline once as a Prefect flow: ingest, train, evaluate, score with Beam, report."""
     from sentiment.settings import DataMissingError
 
-    verbose(verbose)
+    show_worker_output(verbose)
     settings = settings_for(home, data_dir)
     from flows.demo import demo_flow
     from sentiment.report import format_metrics, format_scoring

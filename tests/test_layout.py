@@ -87,3 +87,15 @@ def test_imports_run_only_downwards_front_door_stages_ground():
                 upward.append(f"{module} -> {dep}")
     assert upward == []
     assert any(_package(d) in STAGES for d in _graph()["sentiment_cli.score"])
+
+
+def test_no_command_calls_one_of_its_own_options():
+    """A command's option named like a helper (`verbose`) hides the helper: calling it calls a bool."""
+    shadowed = []
+    for path in sorted((ROOT / "sentiment_cli").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef):
+                params = {a.arg for a in node.args.args + node.args.kwonlyargs}
+                calls = {c.func.id for c in ast.walk(node) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name)}
+                shadowed += [f"{path.name}:{node.name}({name})" for name in params & calls]
+    assert shadowed == []
