@@ -15,6 +15,7 @@ from flows.plan import day_documents, group_days, plan_backfill
 from flows.tasks import score_day_task, score_task
 from pipelines.profiles import runner_session
 from sentiment.logs import console
+from sentiment.options import option
 from sentiment.warehouse import Warehouse
 from sentiment_model import checkpoint
 
@@ -36,6 +37,38 @@ class BackfillResult:
 # documents, so start-up is paid per group rather than per day, while one job stays short.
 CHUNK_DAYS = 366
 CHUNK_DOCUMENTS = 50_000
+
+
+@dataclass
+class BackfillJob:
+    """A backfill's options: the one definition behind `sentiment backfill` and `backfill_flow`'s parameters."""
+
+    home: Path = option(help="the warehouse directory")
+    start: date = option(flag="--from", help="first day, YYYY-MM-DD")
+    end: date = option(flag="--to", help="last day, YYYY-MM-DD")
+    sources: list[str] | None = option(None, flag="--source", help="only this source (repeatable)")
+    force: bool = option(False, help="re-score days that are already complete")
+    max_concurrency: int = option(1, help="Beam jobs at once")
+    single_run: bool = option(False, help="all due days in one Beam job")
+    chunk_days: int = option(CHUNK_DAYS, help="at most this many days per Beam job (1: one job per day)")
+    chunk_documents: int = option(CHUNK_DOCUMENTS, help="at most this many documents per Beam job (a day is "
+                                  "never split)")
+    profile: Path | None = option(None, help="runner profile, e.g. infra/runners/flink-local.yaml; a Flink or "
+                                  "Spark job server it names starts once for the whole backfill")
+
+    def __post_init__(self) -> None:
+        self.home = Path(self.home)
+        self.start = self.start if isinstance(self.start, date) else date.fromisoformat(self.start)
+        self.end = self.end if isinstance(self.end, date) else date.fromisoformat(self.end)
+        if self.start > self.end:
+            raise ValueError(f"--from {self.start} is after --to {self.end}")
+        if self.max_concurrency < 1 or self.chunk_days < 1 or self.chunk_documents < 1:
+            raise ValueError("max_concurrency, chunk_days and chunk_documents must be at least 1")
+
+
+BACKFILL_HELP = """Score a date range as a Prefect flow, in Beam jobs of bounded size (--chunk-days,
+--chunk-documents); complete days are skipped, so it resumes; a failed job is re-run day by day
+and bad days are reported."""
 
 
 @flow(name="backfill", task_runner=ThreadPoolTaskRunner(max_workers=16))  # the loop bounds concurrency

@@ -65,7 +65,7 @@ def parser(cls, description: str, prog: str | None = None, **defaults) -> argpar
             kwargs["help"] += f" (default: {defaults[f.name]})"
         elif f.default is _MISSING and f.default_factory is _MISSING:
             kwargs["required"] = True
-        elif meta["shown_default"] or f.default not in (None, _MISSING):
+        elif meta["shown_default"] or f.default not in (None, False, _MISSING):
             kwargs["help"] += f" (default: {meta['shown_default'] or f.default})"
         if kind is bool:
             kwargs["action"] = "store_true"

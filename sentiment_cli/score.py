@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-from datetime import date
-from pathlib import Path
 
 import typer
 
 from sentiment_cli.common import (
-    HomeOption,
     app,
     fail,
     settings_for,
@@ -35,33 +32,25 @@ def score(ctx: typer.Context):
     typer.echo(json.dumps(summary.as_dict()) if json_out else json.dumps(summary.as_dict(), indent=2))
 
 
-@app.command()
-def backfill(
-    start: str = typer.Option(..., "--from", help="First day, YYYY-MM-DD."),
-    end: str = typer.Option(..., "--to", help="Last day, YYYY-MM-DD."),
-    source: list[str] = typer.Option(None, help="Only this source (repeatable)."),
-    force: bool = typer.Option(False, help="Re-score days that are already complete."),
-    max_concurrency: int = typer.Option(1, help="Days scored at once."),
-    single_run: bool = typer.Option(False, help="All due days in one Beam job."),
-    chunk_days: int = typer.Option(366, help="At most this many days per Beam job (1: one job per day)."),
-    chunk_documents: int = typer.Option(50_000, help="At most this many documents per Beam job (a day is never "
-                                        "split)."),
-    profile: Path = typer.Option(None, help="Runner profile, e.g. infra/runners/flink-local.yaml; a Flink or Spark "
-                                 "job server it names starts once for the whole backfill."),
-    home: Path = HomeOption,
-    json_out: bool = typer.Option(False, "--json", help="Print the summary as one JSON object."),
-):
-    """Score a date range as a Prefect flow, in Beam jobs of bounded size (--chunk-days, --chunk-documents);
-    complete days are skipped, so it resumes; a failed job is re-run day by day and bad days are reported."""
-    from flows.backfill import backfill_flow
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True,
+                                "help_option_names": []}, add_help_option=False)
+def backfill(ctx: typer.Context):
+    """Score a date range as a Prefect flow, in Beam jobs of bounded size; complete days are skipped, so it
+    resumes; a failed job is re-run day by day (--help: every option)."""
+    from dataclasses import asdict
 
-    settings = settings_for(home)
+    from flows.backfill import BACKFILL_HELP, BackfillJob, backfill_flow
+    from sentiment import options
+    from sentiment.settings import Settings
+
+    settings_for()
+    cli = options.parser(BackfillJob, BACKFILL_HELP, "sentiment backfill", home=Settings.from_env().home)
+    cli.add_argument("--json", action="store_true", default=False, help="print the summary as one JSON object")
+    args = cli.parse_args(list(ctx.args))
+    json_out = args.json
     try:
-        result = backfill_flow(
-            settings.home, date.fromisoformat(start), date.fromisoformat(end), source or None, force,
-            max_concurrency, single_run, progress=not json_out, profile=profile, chunk_days=chunk_days,
-            chunk_documents=chunk_documents,
-        )
+        job = options.build(BackfillJob, args)
+        result = backfill_flow(**asdict(job), progress=not json_out)
     except (ValueError, FileNotFoundError) as err:
         fail(str(err))
     if json_out:

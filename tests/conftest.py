@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -15,10 +16,8 @@ os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
 SESSION_TMP = Path(tempfile.mkdtemp(prefix="sentiment-tests-"))
 os.environ["TMPDIR"] = tempfile.tempdir = str(SESSION_TMP)
 os.environ["JAVA_TOOL_OPTIONS"] = f"{os.environ.get('JAVA_TOOL_OPTIONS', '')} -Djava.io.tmpdir={SESSION_TMP}".strip()
-
-
-def pytest_unconfigure(config):
-    shutil.rmtree(SESSION_TMP, ignore_errors=True)
+# Removed at exit, after the exit handlers registered later (Prefect's test server cleans its own dir in there).
+atexit.register(shutil.rmtree, SESSION_TMP, ignore_errors=True)
 
 from tests.factories import TINY_TRAIN, write_demo_data, write_labelled_dir  # noqa: E402
 

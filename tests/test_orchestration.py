@@ -1,5 +1,6 @@
 """Backfill, nightly, train and deployments under Prefect's test harness, on a tiny lake."""
 
+import inspect
 import json
 import os
 import signal
@@ -207,3 +208,20 @@ def test_nightly_cli_runs_the_flow_with_its_options(tmp_path, tiny_model):
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["day"] == "2015-02-18" and result["backfill"]["done"] == ["2015-02-18"]
     assert [s["source"] for s in result["ingest"]] == ["twitter", "reddit_worldnews"]
+
+
+def test_backfill_options_are_declared_once():
+    import dataclasses
+
+    from typer.testing import CliRunner
+
+    from flows.backfill import BackfillJob
+    from sentiment_cli import app
+
+    helped = CliRunner().invoke(app, ["backfill", "--help"])
+    assert helped.exit_code == 0, helped.output
+    flags = [f.metadata["flag"] or "--" + f.name.replace("_", "-") for f in dataclasses.fields(BackfillJob)]
+    assert len(flags) == 10 and all(flag in helped.output for flag in flags)
+    assert inspect.signature(backfill_flow.fn).parameters.keys() >= {f.name for f in dataclasses.fields(BackfillJob)}
+    with pytest.raises(ValueError, match="at least 1"):
+        BackfillJob(home="wh", start="2015-02-17", end="2015-02-18", chunk_days=0)
