@@ -22,7 +22,7 @@ from apache_beam.metrics import Metrics
 from pipelines.topics import Topics
 from sentiment_model import checkpoint
 from sentiment_model.tokenize import tokenize_prefix
-from sentiment_model.vocab import UNK_ID, Vocab
+from sentiment_model.vocab import Vocab
 
 NAMESPACE = "sentiment"
 SKIPPED = "skipped"
@@ -95,8 +95,7 @@ class _EncodeFn(beam.DoFn):
         keys: dict[str, list] = {name: [] for name in KEY_SCHEMA.names}
         ids: list[list[int]] = []
         tokens_in_batch = 0
-        stoi, limit, truncated = self.vocab.stoi, self.max_tokens, 0
-        pieces, encode = self.vocab.has_pieces, self.vocab.encode  # words outside the vocabulary read by their parts
+        encode, limit, truncated = self.vocab.encode, self.max_tokens, 0  # pieces can make ids longer: cut again
         by_language: dict[str, int] = {}
         for doc_id, source, day, lang, text in columns:
             if day is None:
@@ -120,7 +119,7 @@ class _EncodeFn(beam.DoFn):
             for name, value in zip(KEY_SCHEMA.names, (doc_id, source, day, lang, cut, len(tokens), chars_cut,
                                                       self.topics.match(text)), strict=True):
                 keys[name].append(value)
-            ids.append([stoi.get(token, UNK_ID) for token in tokens] if not pieces else encode(tokens)[:limit])
+            ids.append(encode(tokens)[:limit])
             tokens_in_batch += len(ids[-1])
             if tokens_in_batch >= self.max_batch_tokens:
                 yield EncodedBatch.from_lists(keys, ids)

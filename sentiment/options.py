@@ -58,8 +58,6 @@ def parser(cls, description: str, prog: str | None = None, **defaults) -> argpar
         flag = meta["flag"] or "--" + f.name.replace("_", "-")
         kind, repeat = _base(hints[f.name])
         kwargs: dict = {"dest": f.name, "help": meta["help"]}
-        if kind is not bool:
-            kwargs["metavar"] = flag.lstrip("-").upper().replace("-", "_")
         if f.name in defaults:
             kwargs["default"] = defaults[f.name]
             kwargs["help"] += f" (default: {defaults[f.name]})"
@@ -69,13 +67,12 @@ def parser(cls, description: str, prog: str | None = None, **defaults) -> argpar
             kwargs["help"] += f" (default: {meta['shown_default'] or f.default})"
         if kind is bool:
             kwargs["action"] = "store_true"
-            kwargs.pop("metavar", None)
         else:
             kwargs["type"] = _convert(kind)
             kwargs["action"] = "append" if repeat else "store"
-            if meta["choices"]:
-                kwargs["choices"] = meta["choices"]
-                kwargs["metavar"] = "{" + ",".join(meta["choices"]) + "}"
+            kwargs["choices"] = meta["choices"]
+            kwargs["metavar"] = ("{" + ",".join(meta["choices"]) + "}" if meta["choices"]
+                                 else flag.lstrip("-").upper().replace("-", "_"))
         out.add_argument(flag, **kwargs)
     return out
 

@@ -57,8 +57,8 @@ class TrainConfig:
     # trained on 128-token cuts still reads a whole review better than its first 128 tokens (recipe: general 400)
     min_freq: int = 2  # tokens seen fewer times become <unk>
     max_vocab: int | None = None  # vocabulary size cap (None: the recipe's, else 30,000)
-    pieces: int | None = None  # word pieces learnt from the words too rare for the vocabulary, which read any
-    # word outside it by its parts (sentiment_model.vocab); 0: such words are <unk> (recipe, else 0)
+    pieces: int = 0  # word pieces learnt from the words too rare for the vocabulary, which read any word
+    # outside it by its parts (sentiment_model.vocab); 0: such words are <unk>
     embeddings: Path | str | None = None  # word vectors (.npz) to start from; None/"none": random init;
     # "auto" is for callers, who resolve it with sentiment_model.corpus.resolve_embeddings
     pretrained: Path | str | None = None  # a pretrained language model (`sentiment pretrain`, .pt) whose LSTM and
@@ -94,7 +94,7 @@ class TrainConfig:
             self.pretrained = Path(self.pretrained)
         if not 0.0 <= self.word_dropout < 1.0:
             raise ValueError(f"word_dropout must be in [0, 1), not {self.word_dropout}")
-        if self.pieces is not None and self.pieces < 0:
+        if self.pieces < 0:
             raise ValueError(f"pieces must be 0 or more, not {self.pieces}")
         for name in ("epochs", "batch_size", "max_tokens", "patience", "read_tokens"):
             value = getattr(self, name)
@@ -165,7 +165,7 @@ def train(cfg: TrainConfig, on_epoch: Callable[[dict], None] | None = None) -> P
         torch.set_num_threads(cfg.threads)
     device = cfg.resolved_device()
     torch.manual_seed(cfg.seed)
-    vocab = Vocab.build(tokenized, cfg.min_freq, cfg.max_vocab, cfg.pieces or 0)
+    vocab = Vocab.build(tokenized, cfg.min_freq, cfg.max_vocab, cfg.pieces)
     if cfg.embeddings == "auto":
         raise ValueError("embeddings='auto' must be resolved first: sentiment_model.corpus.resolve_embeddings")
     vectors = WordVectors.load(cfg.embeddings) if cfg.embeddings not in (None, "none") else None
@@ -220,12 +220,13 @@ def train(cfg: TrainConfig, on_epoch: Callable[[dict], None] | None = None) -> P
             break
     model.load_state_dict(state.best_state)
     model.cpu().eval()
-    calibration = _calibrate(Predictor(bundle, "cpu"), splits.validation, label_id)
+    logits = Predictor(bundle, "cpu").logits(splits.validation.texts)  # the best epoch's, for both below
+    calibration = _calibrate(logits, splits.validation, label_id)
     bundle.temperature = calibration["temperature"]
     bundle.max_tokens = cfg.read_tokens or cfg.max_tokens
     bundle.version = checkpoint.new_version(model)
     bundle.metrics = {"validation": state.best_metrics}
-    by_language = _by_language(Predictor(bundle, "cpu"), splits.validation, _lang_column(
+    by_language = _by_language(logits, splits.validation, _lang_column(
         cfg.data, len(splits.validation.texts), "validation"), labels, source_labels)
     language_rows = training_languages(splits.train.texts, _lang_column(cfg.data, len(splits.train.texts)))
     extra = {
@@ -393,31 +394,24 @@ def _validate(predictor: Predictor, data, labels: list[str], source_labels: dict
     if not source_labels or data.sources is None:
         predicted = [row["label"] for row in predictor.predict(data.texts)]
         return metrics(data.labels, predicted, labels)
-    logits = predictor.logits(data.texts)
+    predicted = _decided(predictor.logits(data.texts), data, labels, source_labels)
     per_source = {}
     for source in sorted(set(data.sources)):
         rows = [i for i, s in enumerate(data.sources) if s == source]
-        among = source_labels.get(source, labels)
-        predicted = decide(logits[rows], labels, among)
-        per_source[source] = metrics([data.labels[i] for i in rows], predicted, among)
+        per_source[source] = metrics([data.labels[i] for i in rows], [predicted[i] for i in rows],
+                                     source_labels.get(source, labels))
     mean = {k: sum(m[k] for m in per_source.values()) / len(per_source) for k in ("accuracy", "macro_f1",
                                                                                  "macro_recall")}
     return {**mean, "n": len(data.texts), "sources": {s: round(m["macro_f1"], 4) for s, m in per_source.items()}}
 
 
-def _by_language(predictor: Predictor, data, langs: list[str | None] | None, labels: list[str],
+def _by_language(logits: torch.Tensor, data, langs: list[str | None] | None, labels: list[str],
                  source_labels: dict[str, list[str]]) -> dict:
     """Scores per language on the validation rows when they have several languages (a row of a mixed
     source decided among its source's labels), for model.json and the card; else {}."""
     if not langs or len(set(langs)) < 2:
         return {}
-    logits = predictor.logits(data.texts)
-    sources = data.sources or [""] * len(data.texts)
-    predicted: list[str] = [""] * len(data.texts)
-    for source in set(sources):
-        rows = [i for i, s in enumerate(sources) if s == source]
-        for i, label in zip(rows, decide(logits[rows], labels, source_labels.get(source, labels)), strict=True):
-            predicted[i] = label
+    predicted = _decided(logits, data, labels, source_labels)
     out = {}
     for lang in sorted(set(langs), key=lambda code: (code is None, code or "")):
         rows = [i for i, code in enumerate(langs) if code == lang]
@@ -427,8 +421,18 @@ def _by_language(predictor: Predictor, data, langs: list[str | None] | None, lab
     return out
 
 
-def _calibrate(predictor: Predictor, data, label_id: dict[str, int]) -> dict:
-    logits = predictor.logits(data.texts)
+def _decided(logits: torch.Tensor, data, labels: list[str], source_labels: dict[str, list[str]]) -> list[str]:
+    """Each row's label, decided among its source's own labels (all labels without sources)."""
+    sources = data.sources or [""] * len(data.texts)
+    predicted = [""] * len(data.texts)
+    for source in set(sources):
+        rows = [i for i, s in enumerate(sources) if s == source]
+        for i, label in zip(rows, decide(logits[rows], labels, source_labels.get(source, labels)), strict=True):
+            predicted[i] = label
+    return predicted
+
+
+def _calibrate(logits: torch.Tensor, data, label_id: dict[str, int]) -> dict:
     targets = torch.tensor([label_id[label] for label in data.labels])
     temperature = fit_temperature(logits, targets)
     return {
