@@ -71,7 +71,7 @@ BACKFILL_HELP = """Score a date range as a Prefect flow, in Beam jobs of bounded
 and bad days are reported."""
 
 
-@flow(name="backfill", task_runner=ThreadPoolTaskRunner(max_workers=16))  # the loop bounds concurrency
+@flow(name="backfill")
 def backfill_flow(
     home: Path,
     start: date,
@@ -121,36 +121,37 @@ def backfill_flow(
 
 
 def _run_chunks(home, chunks, sources, beam_args, max_concurrency, progress, result: BackfillResult) -> None:
+    """Run the jobs on a Prefect task runner of `max_concurrency` workers (it queues the rest);
+    a failed multi-day job goes back to the queue as one job per day."""
     bar = tqdm(total=sum(len(c) for c in chunks), unit="day", desc="backfill", disable=not progress,
                file=console())
-    pending = list(chunks)
-    running = {}
-    while pending or running:
-        while pending and len(running) < max(1, max_concurrency):
-            chunk = pending.pop(0)
-            running[_submit(home, chunk, sources, beam_args)] = chunk
-        finished = next(as_completed(list(running)))
-        chunk = running.pop(finished)
-        try:
-            summary = finished.result()  # waits for the final state; raises if the job failed
-        except Exception as err:  # noqa: BLE001  a failed job is retried day by day, the others go on
-            if len(chunk) == 1:
-                result.failed[chunk[0]] = f"{type(err).__name__}: {err}"
+    with ThreadPoolTaskRunner(max_workers=max(1, max_concurrency)) as runner:
+        running = {_submit(runner, home, chunk, sources, beam_args): chunk for chunk in chunks}
+        while running:
+            finished = next(as_completed(list(running)))
+            chunk = running.pop(finished)
+            try:
+                summary = finished.result()  # waits for the final state; raises if the job failed
+            except Exception as err:  # noqa: BLE001  a failed job is retried day by day, the others go on
+                if len(chunk) == 1:
+                    result.failed[chunk[0]] = f"{type(err).__name__}: {err}"
+                else:
+                    get_run_logger().warning("the job for %s..%s failed (%s); scoring its %d days one by one",
+                                             chunk[0], chunk[-1], err, len(chunk))
+                    running.update({_submit(runner, home, [day], sources, beam_args): [day] for day in chunk})
+                    continue
             else:
-                get_run_logger().warning("the job for %s..%s failed (%s); scoring its %d days one by one",
-                                         chunk[0], chunk[-1], err, len(chunk))
-                pending[:0] = [[day] for day in chunk]
-                continue
-        else:
-            result.done.extend(chunk)
-            result.documents += summary.counters.get("documents_read", 0)
-        bar.update(len(chunk))
+                result.done.extend(chunk)
+                result.documents += summary.counters.get("documents_read", 0)
+            bar.update(len(chunk))
     bar.close()
     result.done.sort()
 
 
-def _submit(home, chunk: list[str], sources, beam_args):
+def _submit(runner: ThreadPoolTaskRunner, home, chunk: list[str], sources, beam_args):
     if len(chunk) == 1:  # one day: retried once by its task
-        return score_day_task.submit(home, chunk[0], sources, beam_args)
+        return runner.submit(score_day_task, {"home": home, "day": chunk[0], "sources": sources,
+                                              "beam_args": beam_args})
     start, end = date.fromisoformat(chunk[0]), date.fromisoformat(chunk[-1])
-    return score_task.submit(home, start, end, sources=sources, beam_args=beam_args, only_days=chunk)
+    return runner.submit(score_task, {"home": home, "start": start, "end": end, "sources": sources,
+                                      "beam_args": beam_args, "only_days": chunk})
