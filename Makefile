@@ -23,6 +23,7 @@ demo: setup
 # The engine tests (-m engine) need `make engines`; without Java or Maven they skip and say so.
 test: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(MAKE) --no-print-directory engines || echo "make test: engines not fetched; the engine tests will skip"
 	$(VENV)/bin/pytest -q
 
@@ -71,6 +72,7 @@ bench: setup
 
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 clean:
 	rm -rf $(VENV) .prefect warehouse dist build  # .engines stays: `rm -rf .engines` to fetch again

@@ -36,30 +36,57 @@ from sentiment_model.evaluate import evaluate
 from sentiment_model.pretrain import resolve as resolve_pretrained
 from sentiment_model.train import TrainConfig, train
 
-TRAIN_KEYS = ("epochs", "batch_size", "lr", "max_tokens", "dropout", "class_weights", "embed_dim", "hidden_dim",
-              "embeddings", "pretrained")
+TRAIN_KEYS = (
+    "epochs",
+    "batch_size",
+    "lr",
+    "max_tokens",
+    "dropout",
+    "class_weights",
+    "embed_dim",
+    "hidden_dim",
+    "embeddings",
+    "pretrained",
+)
 SELECT_SHARE = 0.25  # of a file that is both trained on and used for selection
 GENERAL = "general"  # the general model's group (bench/general_mix.py)
 
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dataset", action="append", choices=[*sorted(TASKS), GENERAL],
-                        help="repeatable; default: every task, then the general model")
-    parser.add_argument("--general-variant", action="append", choices=sorted(GENERAL_VARIANTS), default=None,
-                        help="with the general group: also train these balancing variants (ablations)")
+    parser.add_argument(
+        "--dataset",
+        action="append",
+        choices=[*sorted(TASKS), GENERAL],
+        help="repeatable; default: every task, then the general model",
+    )
+    parser.add_argument(
+        "--general-variant",
+        action="append",
+        choices=sorted(GENERAL_VARIANTS),
+        default=None,
+        help="with the general group: also train these balancing variants (ablations)",
+    )
     parser.add_argument("--epochs", type=int, default=None, help="override the recipe's most epochs")
     parser.add_argument("--quick", action="store_true", help="500 training rows, 1 epoch: checks the set-up")
-    parser.add_argument("--embeddings", default="auto", help="auto (word vectors pretrained on the datasets "
-                        "directory, cached), none, or an .npz file")
-    parser.add_argument("--pretrained", default="none", help="start every LSTM from a pretrained language model: "
-                        "none (default), auto (the cached one, built when missing) or a .pt file")
+    parser.add_argument(
+        "--embeddings",
+        default="auto",
+        help="auto (word vectors pretrained on the datasets directory, cached), none, or an .npz file",
+    )
+    parser.add_argument(
+        "--pretrained",
+        default="none",
+        help="start every LSTM from a pretrained language model: "
+        "none (default), auto (the cached one, built when missing) or a .pt file",
+    )
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=RESULTS, help="where accuracy.json/.md go")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-                        datefmt="%H:%M:%S")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", datefmt="%H:%M:%S"
+    )
     settings = Settings.from_env()
     data_dir = args.data_dir or settings.data_dir
     overrides = {"epochs": 1, "max_train_samples": 500} if args.quick else {}
@@ -68,8 +95,11 @@ def main(argv: list[str] | None = None) -> dict:
     started = time.perf_counter()
     vectors = resolve_embeddings(args.embeddings, data_dir, settings.embeddings_cache, TrainConfig.embed_dim)
     lm = resolve_pretrained(args.pretrained, data_dir, settings.lm_cache)
-    pretraining = {"embeddings": str(vectors) if vectors else None, "language_model": str(lm) if lm else None,
-                   "seconds": round(time.perf_counter() - started, 1)}
+    pretraining = {
+        "embeddings": str(vectors) if vectors else None,
+        "language_model": str(lm) if lm else None,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
     if lm:
         overrides["pretrained"] = lm
     rows, mixed = [], None
@@ -82,8 +112,9 @@ def main(argv: list[str] | None = None) -> dict:
             for variant in args.general_variant or []:
                 # a variant trained on another mix gets its own peers, trained on that mix in this run
                 own_mix = GENERAL_VARIANTS[variant][0] != GENERAL_VARIANTS["default"][0]
-                variants[variant] = run_general(data_dir, settings.general_cache,
-                                                {"embeddings": vectors, **overrides}, variant, peers=own_mix)
+                variants[variant] = run_general(
+                    data_dir, settings.general_cache, {"embeddings": vectors, **overrides}, variant, peers=own_mix
+                )
                 if own_mix:
                     print(general_markdown(variants[variant]), flush=True)
                 print(ablation_markdown(variants), flush=True)
@@ -169,8 +200,10 @@ def _fmt(value: dict | None, metric: str) -> str:
 def format_row(row: dict) -> str:
     parts = [f"{row['task']}:"]
     for m in row["metrics"]:
-        parts.append(f"{m} lstm {_fmt(row['lstm'], m)} (target {row['targets'][m]:.3f}), "
-                     f"tfidf+lr {_fmt(row['tfidf_lr'], m)}, vader {_fmt(row['vader'], m)}")
+        parts.append(
+            f"{m} lstm {_fmt(row['lstm'], m)} (target {row['targets'][m]:.3f}), "
+            f"tfidf+lr {_fmt(row['tfidf_lr'], m)}, vader {_fmt(row['vader'], m)}"
+        )
     parts.append(f"[{row['train_seconds']:.0f} s on {row['device']}, {row['epochs_run']} epochs]")
     return " ".join(parts)
 

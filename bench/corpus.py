@@ -43,8 +43,7 @@ def build_lake(data_dir: Path, home: Path, docs: int, days: int = 30, seed: int 
         path = staging / f"{source}.parquet"
         pq.write_table(pa.Table.from_pylist(rows), path)
         # texts are sampled with replacement: keep repeats (no same-day text dedup), skip language ID
-        spec = SourceSpec(name=source, path=path, id_field="id", default_lang="en", detect_lang=False,
-                          dedup_text=False)
+        spec = SourceSpec(name=source, path=path, id_field="id", default_lang="en", detect_lang=False, dedup_text=False)
         ingest_source(spec, warehouse)
         counts[source] = n
     return counts

@@ -39,8 +39,9 @@ JUDGED = (
     Judged("imdb", "imdb/test.parquet", ("accuracy",)),
     Judged("airline_tweets", "airline_tweets/test.parquet", ("accuracy", "macro_f1"), {"accuracy": 0.80}),
     Judged("tweeteval_sentiment", "tweeteval_sentiment/test.parquet", ("macro_recall",), {"macro_recall": 0.62}),
-    Judged("financial_phrasebank_allagree", "financial_phrasebank_allagree/test.parquet", ("accuracy",),
-           {"accuracy": 0.90}),
+    Judged(
+        "financial_phrasebank_allagree", "financial_phrasebank_allagree/test.parquet", ("accuracy",), {"accuracy": 0.90}
+    ),
     Judged("nlp_text_emotion", "nlp_text_emotion/test.parquet", ("macro_f1",), emotions=True),
 )
 
@@ -121,33 +122,51 @@ def run_general(data_dir: Path, cache_dir: Path, overrides: dict, variant: str =
             labelled = judged_rows(data_dir, judged)
             ours = evaluate(model, data_dir / judged.path, labelled=labelled)
             among = ours["decided_among"]
-            rows.append({
-                "task": judged.name, "judged_on": judged.path, "metrics": list(judged.metrics),
-                "targets": judged.targets, "decided_among": among,
-                "lstm": {k: ours[k] for k in ("accuracy", "macro_f1", "macro_recall", "n", "ece")},
-                "tfidf_lr": metrics(labelled.labels, peer(labelled.texts, among), among) if peers else None,
-                "vader": vader(labelled, among, binary=True) if peers else None,
-            })
+            rows.append(
+                {
+                    "task": judged.name,
+                    "judged_on": judged.path,
+                    "metrics": list(judged.metrics),
+                    "targets": judged.targets,
+                    "decided_among": among,
+                    "lstm": {k: ours[k] for k in ("accuracy", "macro_f1", "macro_recall", "n", "ece")},
+                    "tfidf_lr": metrics(labelled.labels, peer(labelled.texts, among), among) if peers else None,
+                    "vader": vader(labelled, among, binary=True) if peers else None,
+                }
+            )
         for lang, labelled in language_rows(data_dir).items():
             ours = evaluate(model, data_dir / MULTILINGUAL, labelled=labelled)
             among = ours["decided_among"]
-            rows.append({
-                "task": f"umsab_{lang}", "judged_on": f"{MULTILINGUAL} lang={lang}", "lang": lang,
-                "metrics": ["macro_f1"], "targets": {"macro_f1": FASTTEXT_MACRO_F1.get(lang, 0.0)},
-                "decided_among": among,
-                "lstm": {k: ours[k] for k in ("accuracy", "macro_f1", "macro_recall", "n", "ece")},
-                "tfidf_lr": metrics(labelled.labels, peer(labelled.texts, among), among) if peers else None,
-                "vader": vader(labelled, among, binary=False) if peers else None,
-            })
+            rows.append(
+                {
+                    "task": f"umsab_{lang}",
+                    "judged_on": f"{MULTILINGUAL} lang={lang}",
+                    "lang": lang,
+                    "metrics": ["macro_f1"],
+                    "targets": {"macro_f1": FASTTEXT_MACRO_F1.get(lang, 0.0)},
+                    "decided_among": among,
+                    "lstm": {k: ours[k] for k in ("accuracy", "macro_f1", "macro_recall", "n", "ece")},
+                    "tfidf_lr": metrics(labelled.labels, peer(labelled.texts, among), among) if peers else None,
+                    "vader": vader(labelled, among, binary=False) if peers else None,
+                }
+            )
     history = meta["history"]
     return {
-        "model": "general", "variant": variant, "mix": meta["data"].get("mix", {}),
-        "selection": meta["metrics"]["validation"], "selection_by_source": meta["history"][meta["best_epoch"] - 1].get(
-            "sources", {}), "train_rows": meta["data"]["train_rows"],
-        "selection_rows": meta["data"]["validation_rows"], "train_config": meta["train_config"],
-        "epochs_run": len(history), "best_epoch": meta["best_epoch"], "train_seconds": round(seconds, 1),
-        "tfidf_lr_seconds": round(peer_seconds, 1), "device": meta["device"],
-        "tokens_per_s": round(sum(h["tokens_per_s"] for h in history) / len(history)), "rows": rows,
+        "model": "general",
+        "variant": variant,
+        "mix": meta["data"].get("mix", {}),
+        "selection": meta["metrics"]["validation"],
+        "selection_by_source": meta["history"][meta["best_epoch"] - 1].get("sources", {}),
+        "train_rows": meta["data"]["train_rows"],
+        "selection_rows": meta["data"]["validation_rows"],
+        "train_config": meta["train_config"],
+        "epochs_run": len(history),
+        "best_epoch": meta["best_epoch"],
+        "train_seconds": round(seconds, 1),
+        "tfidf_lr_seconds": round(peer_seconds, 1),
+        "device": meta["device"],
+        "tokens_per_s": round(sum(h["tokens_per_s"] for h in history) / len(history)),
+        "rows": rows,
     }
 
 
@@ -186,12 +205,16 @@ def ablation_markdown(results: dict[str, dict]) -> str:
     """One row per variant: the selection score it was chosen by, then each judged split's headline metric."""
     tasks = list(dict.fromkeys((r["task"], r["metrics"][0]) for result in results.values() for r in result["rows"]))
     head = [f"{task} {metric}" for task, metric in tasks]
-    lines = ["| variant | train rows | selection (mean macro-F1 over sources) | " + " | ".join(head)
-             + " | train time |",
-             "|---|---|---|" + "---|" * len(head) + "---|"]
+    lines = [
+        "| variant | train rows | selection (mean macro-F1 over sources) | " + " | ".join(head) + " | train time |",
+        "|---|---|---|" + "---|" * len(head) + "---|",
+    ]
     for name, result in results.items():
         scores = {r["task"]: r["lstm"][r["metrics"][0]] for r in result["rows"]}
         cells = [f"{scores[task]:.3f}" if task in scores else "-" for task, _ in tasks]
-        lines.append(f"| {name} | {result['train_rows']:,} | {result['selection']['macro_f1']:.3f} | "
-                     + " | ".join(cells) + f" | {result['train_seconds']:.0f} s |")
+        lines.append(
+            f"| {name} | {result['train_rows']:,} | {result['selection']['macro_f1']:.3f} | "
+            + " | ".join(cells)
+            + f" | {result['train_seconds']:.0f} s |"
+        )
     return "\n".join(lines)

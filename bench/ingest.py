@@ -37,16 +37,26 @@ def write_dump(path: Path, data_dir: Path, docs: int, seed: int = 0, unique: boo
     """The dump: texts drawn from the pools (so some repeat, as retweets and syndicated headlines
     do), or with `unique` each made distinct by its record number."""
     rng = random.Random(seed)
-    pools = [(pq.read_table(data_dir / rel, columns=["text"]).column("text").to_pylist(), share)
-             for rel, share in SOURCES]
+    pools = [
+        (pq.read_table(data_dir / rel, columns=["text"]).column("text").to_pylist(), share) for rel, share in SOURCES
+    ]
     start = datetime(2024, 1, 1, tzinfo=UTC)
     with path.open("w") as handle:
         for i in range(docs):
             texts = pools[0][0] if (r := rng.random()) < 0.7 else pools[1][0] if r < 0.9 else pools[2][0]
             stamp = (start + timedelta(seconds=rng.randrange(90 * 86400))).isoformat()
             text = rng.choice(texts)
-            handle.write(json.dumps({"id": i, "text": f"{text} {i}" if unique else text, "published_at": stamp,
-                                     "author": f"user{rng.randrange(10000)}"}) + "\n")
+            handle.write(
+                json.dumps(
+                    {
+                        "id": i,
+                        "text": f"{text} {i}" if unique else text,
+                        "published_at": stamp,
+                        "author": f"user{rng.randrange(10000)}",
+                    }
+                )
+                + "\n"
+            )
     return path.stat().st_size
 
 
@@ -55,22 +65,53 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--docs", type=int, default=1_000_000)
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--beam", action="store_true", help="also time `sentiment ingest --beam`")
-    parser.add_argument("--unique-texts", action="store_true",
-                        help="every text distinct (no repeats for language identification to reuse)")
+    parser.add_argument(
+        "--unique-texts",
+        action="store_true",
+        help="every text distinct (no repeats for language identification to reuse)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     data_dir = args.data_dir or Settings.from_env().data_dir
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         dump = Path(tmp) / "dump.jsonl"
         size = write_dump(dump, data_dir, args.docs, unique=args.unique_texts)
-        arrow_s, arrow_rss, _ = run_measured([sys.executable, "-c", "import sys, pyarrow.json as j; "
-                                      "print(j.read_json(sys.argv[1]).num_rows)", str(dump)])
-        ingest_s, ingest_rss, out = run_measured([sys.executable, "-m", "sentiment_cli", "ingest", "--input", str(dump),
-                                          "--source", "bench", "--home", str(Path(tmp) / "wh"), "--json"])
+        arrow_s, arrow_rss, _ = run_measured(
+            [sys.executable, "-c", "import sys, pyarrow.json as j; print(j.read_json(sys.argv[1]).num_rows)", str(dump)]
+        )
+        ingest_s, ingest_rss, out = run_measured(
+            [
+                sys.executable,
+                "-m",
+                "sentiment_cli",
+                "ingest",
+                "--input",
+                str(dump),
+                "--source",
+                "bench",
+                "--home",
+                str(Path(tmp) / "wh"),
+                "--json",
+            ]
+        )
         beam = None
         if args.beam:
-            beam = run_measured([sys.executable, "-m", "sentiment_cli", "ingest", "--input", str(dump), "--beam",
-                                 "--source", "bench", "--home", str(Path(tmp) / "wh-beam"), "--json"])
+            beam = run_measured(
+                [
+                    sys.executable,
+                    "-m",
+                    "sentiment_cli",
+                    "ingest",
+                    "--input",
+                    str(dump),
+                    "--beam",
+                    "--source",
+                    "bench",
+                    "--home",
+                    str(Path(tmp) / "wh-beam"),
+                    "--json",
+                ]
+            )
         texts = pq.read_table(Path(tmp) / "wh" / "raw", columns=["text"], partitioning=None).column("text")
         distinct = len(pc.unique(texts))
         languages = language_speeds(texts.to_pylist()[:20_000])
@@ -96,10 +137,14 @@ def main(argv: list[str] | None = None) -> dict:
     if beam:
         beam_s, beam_rss, beam_out = beam
         beam_totals = json.loads(beam_out.strip().splitlines()[-1])
-        result.update({"beam_docs_per_s": round(args.docs / beam_s, 1), "beam_peak_rss_mb": round(beam_rss, 1),
-                       "beam_ratio_vs_pyarrow": round(arrow_s / beam_s, 3),
-                       "beam_same_counts": all(beam_totals[k] == totals[k] for k in ("written", "duplicates",
-                                                                                      "quarantined"))})
+        result.update(
+            {
+                "beam_docs_per_s": round(args.docs / beam_s, 1),
+                "beam_peak_rss_mb": round(beam_rss, 1),
+                "beam_ratio_vs_pyarrow": round(arrow_s / beam_s, 3),
+                "beam_same_counts": all(beam_totals[k] == totals[k] for k in ("written", "duplicates", "quarantined")),
+            }
+        )
     return report("ingest-unique" if args.unique_texts else "ingest", result, args.json)
 
 
@@ -114,9 +159,12 @@ def language_speeds(texts: list[str]) -> dict:
     started = time.perf_counter()
     batched = detect_languages(texts)
     batched_s = time.perf_counter() - started
-    return {"langid_texts": len(texts), "langid_one_by_one_per_s": round(len(texts) / one_s, 1),
-            "langid_batched_per_s": round(len(texts) / batched_s, 1),
-            "langid_agreement": round(sum(a == b for a, b in zip(one, batched, strict=True)) / len(texts), 5)}
+    return {
+        "langid_texts": len(texts),
+        "langid_one_by_one_per_s": round(len(texts) / one_s, 1),
+        "langid_batched_per_s": round(len(texts) / batched_s, 1),
+        "langid_agreement": round(sum(a == b for a, b in zip(one, batched, strict=True)) / len(texts), 5),
+    }
 
 
 if __name__ == "__main__":

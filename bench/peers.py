@@ -19,11 +19,17 @@ def fit_tfidf_lr(train: LabelledText, select: LabelledText, labels: list[str], c
 
     vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, max_features=200_000)
     if chars:  # the n-grams that carry a word's parts: what reads morphology and words never seen whole
-        vectorizer = FeatureUnion([
-            ("words", vectorizer),
-            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=3, sublinear_tf=True,
-                                      max_features=300_000)),
-        ])
+        vectorizer = FeatureUnion(
+            [
+                ("words", vectorizer),
+                (
+                    "chars",
+                    TfidfVectorizer(
+                        analyzer="char_wb", ngram_range=(2, 5), min_df=3, sublinear_tf=True, max_features=300_000
+                    ),
+                ),
+            ]
+        )
     x_train = vectorizer.fit_transform(train.texts)
     x_select = vectorizer.transform(select.texts)
     best = None

@@ -42,11 +42,20 @@ def build(home: Path, sources: int, days: int) -> Warehouse:
             counts = [rng.randint(0, n) for _ in LABELS]
             total = sum(counts) or 1
             mean = rng.uniform(-0.6, 0.4)
-            rows.append({"source": f"source{s:02d}", "lang": "en", "documents": n,
-                         **{f"n_{lab}": c for lab, c in zip(LABELS, counts, strict=True)},
-                         **{f"share_{lab}": c / total for lab, c in zip(LABELS, counts, strict=True)},
-                         "mean_score": mean, "std_score": 0.5, "ci95_low": mean - 0.02, "ci95_high": mean + 0.02,
-                         "model_version": "bench"})
+            rows.append(
+                {
+                    "source": f"source{s:02d}",
+                    "lang": "en",
+                    "documents": n,
+                    **{f"n_{lab}": c for lab, c in zip(LABELS, counts, strict=True)},
+                    **{f"share_{lab}": c / total for lab, c in zip(LABELS, counts, strict=True)},
+                    "mean_score": mean,
+                    "std_score": 0.5,
+                    "ci95_low": mean - 0.02,
+                    "ci95_high": mean + 0.02,
+                    "model_version": "bench",
+                }
+            )
         directory = warehouse.aggregates / "daily_sentiment" / f"date={day}"
         write_partition(pa.Table.from_pylist(rows, schema=columns), directory)
     return warehouse

@@ -40,7 +40,9 @@ from sentiment_model import onnx_export
 RUNNERS = {
     "in_process": ["--runner=FnApiRunner", "--direct_running_mode=in_memory"],
     "multi_processing": [
-        "--runner=FnApiRunner", "--direct_running_mode=multi_processing", f"--direct_num_workers={os.cpu_count()}",
+        "--runner=FnApiRunner",
+        "--direct_running_mode=multi_processing",
+        f"--direct_num_workers={os.cpu_count()}",
     ],
     "flink": ["--profile", str(PROJECT_ROOT / "infra" / "runners" / "flink-local.yaml")],
     "spark": ["--profile", str(PROJECT_ROOT / "infra" / "runners" / "spark-local.yaml")],
@@ -83,8 +85,11 @@ def run(home: Path, data_dir: Path, docs: int, runners: list[str], backends: lis
         "vader_one_process_docs_per_s": _vader(texts),
     }
     # e2e_<runner> with the first backend (as before), e2e_<runner>_<backend> with the others
-    names = [(runner, backend, f"e2e_{runner}" + (f"_{backend}" if backend != backends[0] else ""))
-             for backend in backends for runner in runners]
+    names = [
+        (runner, backend, f"e2e_{runner}" + (f"_{backend}" if backend != backends[0] else ""))
+        for backend in backends
+        for runner in runners
+    ]
     for runner, backend, name in names:
         args = [*RUNNERS[runner], "--backend", backend]
         result[name] = {**_e2e(home, model, args), "backend": backend}
@@ -140,7 +145,7 @@ def _vader_all_cores(texts: list[str], processes: int) -> float:
     """VADER in `processes` worker processes (started and warmed before the clock starts)."""
     import multiprocessing
 
-    chunks = [texts[i:i + 1000] for i in range(0, len(texts), 1000)]
+    chunks = [texts[i : i + 1000] for i in range(0, len(texts), 1000)]
     with multiprocessing.get_context("spawn").Pool(processes, initializer=_vader_worker_init) as pool:
         pool.map(_vader_chunk, [texts[:50]] * processes)  # warm: lexicon loaded in every worker
         started = time.perf_counter()
@@ -164,8 +169,19 @@ ALL_DAYS, ONE_DAY = ("2024-01-01", "2024-12-31"), ("2024-01-15", "2024-01-15")
 
 def _e2e(home: Path, model: Path, beam_args: list[str], days: tuple[str, str] = ALL_DAYS) -> dict:
     command = [
-        sys.executable, "-m", "pipelines.score", "--home", str(home), "--model", str(model),
-        "--from", days[0], "--to", days[1], "--json", *beam_args,
+        sys.executable,
+        "-m",
+        "pipelines.score",
+        "--home",
+        str(home),
+        "--model",
+        str(model),
+        "--from",
+        days[0],
+        "--to",
+        days[1],
+        "--json",
+        *beam_args,
     ]
     seconds, peak_mb, stdout = run_measured(command)
     summary = json.loads(stdout.strip().splitlines()[-1])
@@ -201,8 +217,11 @@ def _aggregation(home: Path, model: Path) -> dict:
     with beam.Pipeline(runner="FnApiRunner") as p:
         p | "ReadOnly" >> ReadScoredPartitions(files)
     read_only = time.perf_counter() - started
-    return {"read_and_aggregate_s": round(with_agg, 2), "read_only_s": round(read_only, 2),
-            "aggregate_s": round(with_agg - read_only, 2)}
+    return {
+        "read_and_aggregate_s": round(with_agg, 2),
+        "read_only_s": round(read_only, 2),
+        "aggregate_s": round(with_agg - read_only, 2),
+    }
 
 
 if __name__ == "__main__":

@@ -51,6 +51,7 @@ TABLES: dict[str, Callable[[Path], str]] = {
 
 def render(text: str, results: Path = RESULTS) -> str:
     """`text` with every generated block filled from `results`."""
+
     def fill(match: re.Match) -> str:
         name = match.group("name")
         if name not in TABLES:

@@ -51,10 +51,14 @@ class BackfillJob:
     max_concurrency: int = option(1, help="Beam jobs at once")
     single_run: bool = option(False, help="all due days in one Beam job")
     chunk_days: int = option(CHUNK_DAYS, help="at most this many days per Beam job (1: one job per day)")
-    chunk_documents: int = option(CHUNK_DOCUMENTS, help="at most this many documents per Beam job (a day is "
-                                  "never split)")
-    profile: Path | None = option(None, help="runner profile, e.g. infra/runners/flink-local.yaml; a Flink or "
-                                  "Spark job server it names starts once for the whole backfill")
+    chunk_documents: int = option(
+        CHUNK_DOCUMENTS, help="at most this many documents per Beam job (a day is never split)"
+    )
+    profile: Path | None = option(
+        None,
+        help="runner profile, e.g. infra/runners/flink-local.yaml; a Flink or "
+        "Spark job server it names starts once for the whole backfill",
+    )
 
     def __post_init__(self) -> None:
         self.home = Path(self.home)
@@ -101,8 +105,14 @@ def backfill_flow(
     version = checkpoint.read_meta(warehouse.current_model())["version"]
     plan = plan_backfill(warehouse, start, end, version, sources, force)
     result = BackfillResult(skipped=plan.skipped, empty=plan.empty, damaged=sorted(plan.damaged))
-    logger.info("backfill %s..%s: %d to score, %d complete, %d without data",
-                start, end, len(plan.todo), len(plan.skipped), len(plan.empty))
+    logger.info(
+        "backfill %s..%s: %d to score, %d complete, %d without data",
+        start,
+        end,
+        len(plan.todo),
+        len(plan.skipped),
+        len(plan.empty),
+    )
     for day, problems in plan.damaged.items():
         logger.warning("%s: its manifest says complete, but %s; scoring it again", day, "; ".join(problems[:3]))
     if plan.todo:
@@ -115,16 +125,16 @@ def backfill_flow(
             if session.startup_s:
                 logger.info("job server started in %.1f s for the whole backfill", session.startup_s)
             _run_chunks(home, chunks, sources, session.args, max_concurrency, progress, result)
-    logger.info("backfill finished: %d done, %d skipped, %d failed", len(result.done), len(result.skipped),
-                len(result.failed))
+    logger.info(
+        "backfill finished: %d done, %d skipped, %d failed", len(result.done), len(result.skipped), len(result.failed)
+    )
     return result
 
 
 def _run_chunks(home, chunks, sources, beam_args, max_concurrency, progress, result: BackfillResult) -> None:
     """Run the jobs on a Prefect task runner of `max_concurrency` workers (it queues the rest);
     a failed multi-day job goes back to the queue as one job per day."""
-    bar = tqdm(total=sum(len(c) for c in chunks), unit="day", desc="backfill", disable=not progress,
-               file=console())
+    bar = tqdm(total=sum(len(c) for c in chunks), unit="day", desc="backfill", disable=not progress, file=console())
     with ThreadPoolTaskRunner(max_workers=max(1, max_concurrency)) as runner:
         running = {_submit(runner, home, chunk, sources, beam_args): chunk for chunk in chunks}
         while running:
@@ -136,8 +146,13 @@ def _run_chunks(home, chunks, sources, beam_args, max_concurrency, progress, res
                 if len(chunk) == 1:
                     result.failed[chunk[0]] = f"{type(err).__name__}: {err}"
                 else:
-                    get_run_logger().warning("the job for %s..%s failed (%s); scoring its %d days one by one",
-                                             chunk[0], chunk[-1], err, len(chunk))
+                    get_run_logger().warning(
+                        "the job for %s..%s failed (%s); scoring its %d days one by one",
+                        chunk[0],
+                        chunk[-1],
+                        err,
+                        len(chunk),
+                    )
                     running.update({_submit(runner, home, [day], sources, beam_args): [day] for day in chunk})
                     continue
             else:
@@ -150,8 +165,11 @@ def _run_chunks(home, chunks, sources, beam_args, max_concurrency, progress, res
 
 def _submit(runner: ThreadPoolTaskRunner, home, chunk: list[str], sources, beam_args):
     if len(chunk) == 1:  # one day: retried once by its task
-        return runner.submit(score_day_task, {"home": home, "day": chunk[0], "sources": sources,
-                                              "beam_args": beam_args})
+        return runner.submit(
+            score_day_task, {"home": home, "day": chunk[0], "sources": sources, "beam_args": beam_args}
+        )
     start, end = date.fromisoformat(chunk[0]), date.fromisoformat(chunk[-1])
-    return runner.submit(score_task, {"home": home, "start": start, "end": end, "sources": sources,
-                                      "beam_args": beam_args, "only_days": chunk})
+    return runner.submit(
+        score_task,
+        {"home": home, "start": start, "end": end, "sources": sources, "beam_args": beam_args, "only_days": chunk},
+    )

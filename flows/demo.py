@@ -33,8 +33,9 @@ def demo_flow(home: Path, data_dir: Path, train_overrides: dict | None = None) -
     warehouse = Warehouse(home)
     ingested = [ingest_task(spec, home) for spec in demo_sources(data_dir)]
     trained, fresh = general_model_task(home, data_dir, train_overrides)
-    evaluations = {split: evaluate_task(trained, data_dir / split) for split in EVAL_SPLITS
-                   if (data_dir / split).is_file()}
+    evaluations = {
+        split: evaluate_task(trained, data_dir / split) for split in EVAL_SPLITS if (data_dir / split).is_file()
+    }
     test_metrics = evaluations[EVAL_SPLITS[0]]
     model_dir = register_task(trained, home, test_metrics, copy=True)
     start, end = raw_date_range(home)

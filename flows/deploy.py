@@ -35,8 +35,7 @@ def build_deployments(config: DeployConfig) -> list:
     nightly = nightly_flow.to_deployment(
         name="nightly",
         schedules=[Cron(config.cron, timezone=config.timezone)],
-        parameters={"home": home, "data_dir": data, "timezone": config.timezone, "lag_days": config.lag_days,
-                    **runner},
+        parameters={"home": home, "data_dir": data, "timezone": config.timezone, "lag_days": config.lag_days, **runner},
         description="Ingest, score the day that just ended (catching up missed days), run the checks.",
     )
     yesterday = (date.today() - timedelta(days=1)).isoformat()

@@ -32,6 +32,7 @@ def ingest_flow(
     summaries = ingest_all(specs, home, start=start, end=end, beam=beam, profile=profile)
     failed = [s["source"] for s in summaries if s["errors"]]
     if failed:  # after every source ran: the run is marked failed, naming them
-        raise RuntimeError(f"ingest failed for source(s) {failed}: "
-                           + "; ".join(e["error"] for s in summaries for e in s["errors"]))
+        raise RuntimeError(
+            f"ingest failed for source(s) {failed}: " + "; ".join(e["error"] for s in summaries for e in s["errors"])
+        )
     return summaries

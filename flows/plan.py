@@ -20,8 +20,12 @@ class BackfillPlan:
 
 
 def plan_backfill(
-    warehouse: Warehouse, start: date, end: date, model_version: str,
-    sources: list[str] | None = None, force: bool = False,
+    warehouse: Warehouse,
+    start: date,
+    end: date,
+    model_version: str,
+    sources: list[str] | None = None,
+    force: bool = False,
 ) -> BackfillPlan:
     """A day is skipped when its manifest says it was scored by `model_version` from the
     very input that is there now (same fingerprint), and every output file the manifest names

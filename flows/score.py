@@ -11,7 +11,13 @@ from flows.tasks import score_task
 
 
 @flow(name="score")
-def score_flow(home: Path, start: date, end: date, sources: list[str] | None = None,
-               beam_args: list[str] | None = None, profile: Path | None = None) -> dict:
+def score_flow(
+    home: Path,
+    start: date,
+    end: date,
+    sources: list[str] | None = None,
+    beam_args: list[str] | None = None,
+    profile: Path | None = None,
+) -> dict:
     """`profile`: a runner profile (infra/runners/*.yaml); one naming a job server starts it for the job."""
     return score_task(home, start, end, sources=sources, beam_args=beam_args, profile=profile).as_dict()

@@ -30,8 +30,14 @@ def _worth_retrying(task, task_run, state) -> bool:
 
 
 @task(retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=_worth_retrying, task_run_name="ingest-{spec.name}")
-def ingest_task(spec: SourceSpec, home: Path, start: date | None = None, end: date | None = None,
-                beam: bool = False, profile: Path | None = None) -> IngestSummary:
+def ingest_task(
+    spec: SourceSpec,
+    home: Path,
+    start: date | None = None,
+    end: date | None = None,
+    beam: bool = False,
+    profile: Path | None = None,
+) -> IngestSummary:
     """The local ingestion, or (`beam`) the same as a Beam job on the profile's runner."""
     if beam or profile:
         from pipelines.ingest import ingest_with_beam
@@ -75,8 +81,9 @@ def general_model_task(home: Path, data_dir: Path, overrides: dict | None = None
     """The general model for `data_dir`: trained once, then reused from the warehouse's cache while the
     training data and settings stay the same. Returns (model directory, trained now?)."""
     settings = Settings(home=Path(home), data_dir=Path(data_dir))
-    return cached_general_model(settings.data_dir, settings.general_cache, settings.embeddings_cache, overrides,
-                                settings.lm_cache)
+    return cached_general_model(
+        settings.data_dir, settings.general_cache, settings.embeddings_cache, overrides, settings.lm_cache
+    )
 
 
 @task(task_run_name="evaluate-{model_dir.name}")
@@ -85,27 +92,46 @@ def evaluate_task(model_dir: Path, data: Path) -> dict:
 
 
 @task(task_run_name="register-model")
-def register_task(trained: Path, home: Path, test_metrics: dict, make_current: bool = True,
-                  copy: bool = False) -> Path:
+def register_task(trained: Path, home: Path, test_metrics: dict, make_current: bool = True, copy: bool = False) -> Path:
     return register(Warehouse(home), trained, test_metrics, make_current, copy)
 
 
 @task(task_run_name="score-{start}-{end}")
 def score_task(
-    home: Path, start: date, end: date, model_dir: Path | None = None, sources: list[str] | None = None,
-    beam_args: list[str] | None = None, only_days: list[str] | None = None, profile: Path | None = None,
+    home: Path,
+    start: date,
+    end: date,
+    model_dir: Path | None = None,
+    sources: list[str] | None = None,
+    beam_args: list[str] | None = None,
+    only_days: list[str] | None = None,
+    profile: Path | None = None,
 ) -> ScoreSummary:
-    job = ScoreJob(home=home, start=start, end=end, model_dir=model_dir, sources=sources,
-                   beam_args=beam_args or [], only_days=only_days, profile=profile)
+    job = ScoreJob(
+        home=home,
+        start=start,
+        end=end,
+        model_dir=model_dir,
+        sources=sources,
+        beam_args=beam_args or [],
+        only_days=only_days,
+        profile=profile,
+    )
     return score_range(job)
 
 
 @task(retries=1, retry_delay_seconds=5, task_run_name="score-day-{day}")
-def score_day_task(home: Path, day: str, sources: list[str] | None = None,
-                   beam_args: list[str] | None = None, profile: Path | None = None) -> ScoreSummary:
+def score_day_task(
+    home: Path,
+    day: str,
+    sources: list[str] | None = None,
+    beam_args: list[str] | None = None,
+    profile: Path | None = None,
+) -> ScoreSummary:
     """Replace exactly one day's outputs; safe to re-run."""
-    return score_range(ScoreJob(home=home, start=day, end=day, sources=sources, beam_args=beam_args or [],
-                                profile=profile))
+    return score_range(
+        ScoreJob(home=home, start=day, end=day, sources=sources, beam_args=beam_args or [], profile=profile)
+    )
 
 
 @task(task_run_name="checks-{day}")

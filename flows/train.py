@@ -30,8 +30,18 @@ def train_flow(
         current_metrics = evaluate_task(warehouse.current_model(), eval_data)
     promote = current_metrics is None or candidate_metrics[metric] >= current_metrics[metric]
     version_dir = register_task(candidate, home, candidate_metrics, make_current=promote)
-    logger.info("candidate %s: %s %.4f against current %s: %s", version_dir.name, metric,
-                candidate_metrics[metric], "none" if current_metrics is None else f"{current_metrics[metric]:.4f}",
-                "promoted" if promote else "kept the current model")
-    return {"version": version_dir.name, "promoted": promote, "metric": metric,
-            "candidate": candidate_metrics, "current": current_metrics}
+    logger.info(
+        "candidate %s: %s %.4f against current %s: %s",
+        version_dir.name,
+        metric,
+        candidate_metrics[metric],
+        "none" if current_metrics is None else f"{current_metrics[metric]:.4f}",
+        "promoted" if promote else "kept the current model",
+    )
+    return {
+        "version": version_dir.name,
+        "promoted": promote,
+        "metric": metric,
+        "candidate": candidate_metrics,
+        "current": current_metrics,
+    }

@@ -86,11 +86,17 @@ class Cleaned:
     def combine(parts: list[Cleaned]) -> Cleaned:
         if not parts:
             return Cleaned(STAGE_SCHEMA.empty_table())
-        return Cleaned(pa.concat_tables([p.rows for p in parts]),
-                       [row for p in parts for row in p.quarantined], sum(p.read for p in parts),
-                       sum(p.out_of_range for p in parts), sum(p.chars_replaced for p in parts),
-                       sum(p.entities_decoded for p in parts), sum(p.chars_removed for p in parts),
-                       add_found(*(p.found for p in parts)), next((p.keys for p in parts if p.keys), ""))
+        return Cleaned(
+            pa.concat_tables([p.rows for p in parts]),
+            [row for p in parts for row in p.quarantined],
+            sum(p.read for p in parts),
+            sum(p.out_of_range for p in parts),
+            sum(p.chars_replaced for p in parts),
+            sum(p.entities_decoded for p in parts),
+            sum(p.chars_removed for p in parts),
+            add_found(*(p.found for p in parts)),
+            next((p.keys for p in parts if p.keys), ""),
+        )
 
 
 def add_found(*counts: dict[str, int]) -> dict[str, int]:
@@ -101,8 +107,9 @@ def add_found(*counts: dict[str, int]) -> dict[str, int]:
     return total
 
 
-def clean_records(records: Iterable[RawRecord], spec: SourceSpec, now: datetime, window: Window,
-                  file_index: int) -> Cleaned:
+def clean_records(
+    records: Iterable[RawRecord], spec: SourceSpec, now: datetime, window: Window, file_index: int
+) -> Cleaned:
     """The per-record path: each record through `to_row`, or to the quarantine with the reason."""
     rows, quarantined, read, out_of_range = [], [], 0, 0
     fixes = Fixes()
@@ -130,12 +137,22 @@ def clean_records(records: Iterable[RawRecord], spec: SourceSpec, now: datetime,
             continue
         row["_order"] = order_key(file_index, record.number)
         rows.append(row)
-    return Cleaned(pa.Table.from_pylist(rows, schema=STAGE_SCHEMA), quarantined, read, out_of_range, fixes.replaced,
-                   fixes.entities, fixes.invisible, found, keys)
+    return Cleaned(
+        pa.Table.from_pylist(rows, schema=STAGE_SCHEMA),
+        quarantined,
+        read,
+        out_of_range,
+        fixes.replaced,
+        fixes.entities,
+        fixes.invisible,
+        found,
+        keys,
+    )
 
 
-def clean_table(table: pa.Table, first: int, records, spec: SourceSpec, now: datetime, window: Window,
-                file_index: int) -> Cleaned:
+def clean_table(
+    table: pa.Table, first: int, records, spec: SourceSpec, now: datetime, window: Window, file_index: int
+) -> Cleaned:
     """Rows of a parsed table through the batch path; `records(positions)` gives the RawRecords of
     the rows it leaves to the per-record path."""
     columns = clean_columns(table, spec, now)
@@ -147,19 +164,32 @@ def clean_table(table: pa.Table, first: int, records, spec: SourceSpec, now: dat
     if inside is not None:
         out_of_range = len(fast) - pc.sum(inside).as_py() if len(fast) else 0
         fast = fast.filter(inside)
-    slow = clean_records(records(columns.deferred), spec, now, window, file_index) if len(columns.deferred) \
+    slow = (
+        clean_records(records(columns.deferred), spec, now, window, file_index)
+        if len(columns.deferred)
         else Cleaned(STAGE_SCHEMA.empty_table())
-    return Cleaned(pa.concat_tables([fast.cast(STAGE_SCHEMA), slow.rows]), slow.quarantined,
-                   table.num_rows, out_of_range + slow.out_of_range, slow.chars_replaced, slow.entities_decoded,
-                   slow.chars_removed, columns.found, ", ".join(table.column_names[:12]))
+    )
+    return Cleaned(
+        pa.concat_tables([fast.cast(STAGE_SCHEMA), slow.rows]),
+        slow.quarantined,
+        table.num_rows,
+        out_of_range + slow.out_of_range,
+        slow.chars_replaced,
+        slow.entities_decoded,
+        slow.chars_removed,
+        columns.found,
+        ", ".join(table.column_names[:12]),
+    )
 
 
-def clean_jsonl_block(data: bytes, first: int, name: str, spec: SourceSpec, now: datetime, window: Window,
-                      file_index: int) -> Cleaned:
+def clean_jsonl_block(
+    data: bytes, first: int, name: str, spec: SourceSpec, now: datetime, window: Window, file_index: int
+) -> Cleaned:
     """The records of `data` (whole UTF-8 JSONL lines, the first being line `first` of the file)."""
     lines = data.count(b"\n") + (0 if not data or data.endswith(b"\n") else 1)
     table = _parse_jsonl(data, lines)
     if table is not None and eligible(table, spec):
+
         def records(positions):
             split = data.split(b"\n")
             return (jsonl_record(split[i], first + i, name) for i in positions.tolist())
@@ -167,16 +197,19 @@ def clean_jsonl_block(data: bytes, first: int, name: str, spec: SourceSpec, now:
         return clean_table(table, first, records, spec, now, window, file_index)
     if lines <= MIN_SPLIT_LINES:
         split = data.split(b"\n")[:lines]
-        return clean_records((jsonl_record(line, first + i, name) for i, line in enumerate(split)),
-                             spec, now, window, file_index)
+        return clean_records(
+            (jsonl_record(line, first + i, name) for i, line in enumerate(split)), spec, now, window, file_index
+        )
     middle = data.find(b"\n", len(data) // 2)
     if middle < 0 or middle + 1 >= len(data):
         middle = data.find(b"\n")
-    head = data[:middle + 1]
-    return Cleaned.combine([
-        clean_jsonl_block(head, first, name, spec, now, window, file_index),
-        clean_jsonl_block(data[middle + 1:], first + head.count(b"\n"), name, spec, now, window, file_index),
-    ])
+    head = data[: middle + 1]
+    return Cleaned.combine(
+        [
+            clean_jsonl_block(head, first, name, spec, now, window, file_index),
+            clean_jsonl_block(data[middle + 1 :], first + head.count(b"\n"), name, spec, now, window, file_index),
+        ]
+    )
 
 
 def _parse_jsonl(data: bytes, lines: int) -> pa.Table | None:
@@ -231,14 +264,19 @@ def to_row(record: RawRecord, spec: SourceSpec, now: datetime) -> tuple[dict, Fi
     native_id = first(fields, as_paths(spec.id_field)) if spec.id_field else None
     if isinstance(native_id, str):
         native_id = storable(native_id, f"id field {spec.id_field!r}")
-    lang = storable(first(fields, as_paths(spec.lang_field)), f"language field {spec.lang_field!r}") \
-        if spec.lang_field else None
+    lang = (
+        storable(first(fields, as_paths(spec.lang_field)), f"language field {spec.lang_field!r}")
+        if spec.lang_field
+        else None
+    )
     time_paths = as_paths(spec.time_field)
     when = first(fields, time_paths)
     if blank(when):
         if spec.published_at is None:
-            raise RecordError(f"missing timestamp: looked for {', '.join(time_paths)}; record has "
-                              f"{describe_keys(fields)} (an undated corpus can be given a time: published_at)")
+            raise RecordError(
+                f"missing timestamp: looked for {', '.join(time_paths)}; record has "
+                f"{describe_keys(fields)} (an undated corpus can be given a time: published_at)"
+            )
         when = spec.published_at
     row = {
         "doc_id": make_doc_id(spec.name, native_id, digest),

@@ -23,8 +23,10 @@ from ingestion.sources import FIELD_SETTINGS, OPTIONAL_FIELDS, PARSED, SourceSpe
 
 # Python's whitespace (str.isspace, re's \s, str.strip), spelled for RE2 and for utf8_trim (a test
 # checks it against str.isspace).
-WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
-              "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
+    "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 _SPACE_CLASS = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in WHITESPACE) + "]"
 _SPACE_RUN = _SPACE_CLASS + "+"
 # Text that whitespace cleaning changes: whitespace other than a space, two in a row, or at an end.
@@ -35,8 +37,13 @@ _ISO_NAIVE = r"^\d{4}-\d{2}-\d{2}[T ](?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d$"
 _ISO_ZONED = _ISO_NAIVE[:-1] + r"[+-](?:[01]\d|2[0-3]):[0-5]\d$"
 _INVISIBLE = INVISIBLE_CLASS  # rows holding these go per record, where their removal is counted
 _UNTIDY_OR_INVISIBLE = _UNTIDY + "|" + _INVISIBLE
-_ENDS_SENTENCE = "(" + "|".join(_TERMINAL).replace(".", "\\.").replace("?", "\\?") + ")[" + "".join(
-    f"\\x{{{ord(c):x}}}" for c in WHITESPACE) + "]*$"
+_ENDS_SENTENCE = (
+    "("
+    + "|".join(_TERMINAL).replace(".", "\\.").replace("?", "\\?")
+    + ")["
+    + "".join(f"\\x{{{ord(c):x}}}" for c in WHITESPACE)
+    + "]*$"
+)
 _TEXTUAL = (pa.types.is_string, pa.types.is_large_string, pa.types.is_null)
 
 
@@ -58,11 +65,15 @@ def eligible(table: pa.Table, spec: SourceSpec) -> bool:
     textual = (spec.text_field, *spec.text_fallbacks, spec.title_field, spec.lang_field)
     if any(name in types and not _is(types[name], _TEXTUAL) for name in textual if name):
         return False  # e.g. a number where the text should be: quarantined per record, with the reason
-    if any(name in types and not (_is(types[name], _TEXTUAL) or pa.types.is_integer(types[name]))
-           for name in (spec.id_field, spec.author_field, spec.url_field, spec.kind_field, spec.ref_field) if name):
+    if any(
+        name in types and not (_is(types[name], _TEXTUAL) or pa.types.is_integer(types[name]))
+        for name in (spec.id_field, spec.author_field, spec.url_field, spec.kind_field, spec.ref_field)
+        if name
+    ):
         return False
-    if spec.score_field in types and not (pa.types.is_integer(types[spec.score_field])
-                                          or pa.types.is_floating(types[spec.score_field])):
+    if spec.score_field in types and not (
+        pa.types.is_integer(types[spec.score_field]) or pa.types.is_floating(types[spec.score_field])
+    ):
         return False  # a score as text: read per record, where what is not a number is left empty
     kind = types.get(spec.time_field)
     if kind is None or _is(kind, _TEXTUAL) or pa.types.is_integer(kind):
@@ -106,14 +117,16 @@ def clean_text_flagged(values: pa.Array) -> tuple[pa.Array, pa.Array]:
     if pc.any(non_ascii).as_py():
         # Python's NFC, not pc.utf8_normalize: that leaves "e" + U+0301 decomposed (pyarrow 25).
         odd = pc.take(values, pc.indices_nonzero(non_ascii)).to_pylist()
-        values = pc.replace_with_mask(values, non_ascii, pa.array([unicodedata.normalize("NFC", v) for v in odd],
-                                                                  pa.string()))
+        values = pc.replace_with_mask(
+            values, non_ascii, pa.array([unicodedata.normalize("NFC", v) for v in odd], pa.string())
+        )
     invisible = pa.repeat(pa.scalar(False), len(values))
     untidy = pc.fill_null(pc.match_substring_regex(values, _UNTIDY_OR_INVISIBLE), False)
     if pc.any(untidy).as_py():  # replacing is 10x slower than matching: only where needed
         suspects = pc.filter(values, untidy)
-        invisible = pc.replace_with_mask(invisible, untidy,
-                                         pc.fill_null(pc.match_substring_regex(suspects, _INVISIBLE), False))
+        invisible = pc.replace_with_mask(
+            invisible, untidy, pc.fill_null(pc.match_substring_regex(suspects, _INVISIBLE), False)
+        )
         tidied = pc.replace_substring_regex(suspects, _SPACE_RUN, " ")
         values = pc.replace_with_mask(values, untidy, pc.utf8_trim(tidied, " "))
     return values, invisible
@@ -166,8 +179,9 @@ def clean_columns(table: pa.Table, spec: SourceSpec, now: datetime) -> Columns:
         ends = pc.fill_null(pc.match_substring_regex(title, _ENDS_SENTENCE), False)
         separator = pc.if_else(ends, pa.scalar(" "), pa.scalar(". "))
         joined = pc.binary_join_element_wise(title, separator, body, "")
-        body = pc.if_else(pc.and_(pc.is_valid(title), _blank(body)), title,
-                          pc.if_else(pc.is_valid(title), joined, body))
+        body = pc.if_else(
+            pc.and_(pc.is_valid(title), _blank(body)), title, pc.if_else(pc.is_valid(title), joined, body)
+        )
     text, invisible = clean_text_flagged(body)
     clean_title, invisible_title = clean_text_flagged(title) if spec.title_field else (None, None)
     published = _timestamps(table, spec)
@@ -184,8 +198,7 @@ def clean_columns(table: pa.Table, spec: SourceSpec, now: datetime) -> Columns:
     hashes = content_hashes(text)
     native = _stripped(kept(_column(table, spec.id_field))) if spec.id_field else None
     doc_id = make_doc_ids(spec.name, native, hashes)
-    lang = _stripped(kept(_column(table, spec.lang_field))) if spec.lang_field else \
-        pa.nulls(len(accepted), pa.string())
+    lang = _stripped(kept(_column(table, spec.lang_field))) if spec.lang_field else pa.nulls(len(accepted), pa.string())
     if not spec.detect_lang:
         lang = pc.fill_null(lang, spec.default_lang)
     m = len(accepted)
@@ -193,22 +206,25 @@ def clean_columns(table: pa.Table, spec: SourceSpec, now: datetime) -> Columns:
     def kind_column(name: str | None) -> pa.Array:
         return kept(_stripped(_column(table, name))) if name else pa.nulls(m, pa.string())
 
-    rows = pa.table({
-        "doc_id": doc_id,
-        "source": pa.repeat(pa.scalar(spec.name, pa.string()), m),
-        "published_at": kept(published),
-        "text": text,
-        "title": kept(clean_title) if spec.title_field else pa.nulls(m, pa.string()),
-        "author": kept(_stripped(_column(table, spec.author_field))) if spec.author_field
-        else pa.nulls(m, pa.string()),
-        "url": kept(_stripped(_column(table, spec.url_field))) if spec.url_field else pa.nulls(m, pa.string()),
-        "lang": lang,
-        "kind": kind_column(spec.kind_field),
-        "ref_id": kind_column(spec.ref_field),
-        "source_score": kept(_scores(table, spec.score_field)),
-        "content_hash": hashes,
-        "ingested_at": pa.repeat(pa.scalar(now, pa.timestamp("us", tz="UTC")), m),
-    })
+    rows = pa.table(
+        {
+            "doc_id": doc_id,
+            "source": pa.repeat(pa.scalar(spec.name, pa.string()), m),
+            "published_at": kept(published),
+            "text": text,
+            "title": kept(clean_title) if spec.title_field else pa.nulls(m, pa.string()),
+            "author": kept(_stripped(_column(table, spec.author_field)))
+            if spec.author_field
+            else pa.nulls(m, pa.string()),
+            "url": kept(_stripped(_column(table, spec.url_field))) if spec.url_field else pa.nulls(m, pa.string()),
+            "lang": lang,
+            "kind": kind_column(spec.kind_field),
+            "ref_id": kind_column(spec.ref_field),
+            "source_score": kept(_scores(table, spec.score_field)),
+            "content_hash": hashes,
+            "ingested_at": pa.repeat(pa.scalar(now, pa.timestamp("us", tz="UTC")), m),
+        }
+    )
     return Columns(rows, accepted.to_numpy(), deferred, found_in(table, spec))
 
 

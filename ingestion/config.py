@@ -1,11 +1,11 @@
 """Sources files (TOML) and the built-in presets for common dump shapes.
 
-    [sources.worldnews]
-    preset = "reddit"                     # generic | twitter | reddit | mastodon | bluesky | hackernews |
-                                          # youtube | news | feed
-    path = "dumps/RS_2016-*.jsonl.zst"    # a file, a directory or a glob
-    timezone = "UTC"                      # for naive timestamps
-    # any SourceSpec field overrides the preset: text_field, time_field, default_lang, ...
+[sources.worldnews]
+preset = "reddit"                     # generic | twitter | reddit | mastodon | bluesky | hackernews |
+                                      # youtube | news | feed
+path = "dumps/RS_2016-*.jsonl.zst"    # a file, a directory or a glob
+timezone = "UTC"                      # for naive timestamps
+# any SourceSpec field overrides the preset: text_field, time_field, default_lang, ...
 """
 
 from __future__ import annotations
@@ -22,13 +22,30 @@ from ingestion.sources import SourceSpec
 # own object. Identical texts are kept on social platforms (dedup_text = false): each post has
 # its own id and person behind it, and a retweet or "+1" is a voice to count; the same post
 # twice (overlapping exports) is still stored once, by id.
-_POSTS = {"id_field": "id", "text_field": "text", "title_field": "title", "time_field": "published_at",
-          "author_field": "author", "url_field": "url", "lang_field": "lang", "kind_field": "kind",
-          "ref_field": "ref_id", "score_field": "score", "dedup_text": False}
+_POSTS = {
+    "id_field": "id",
+    "text_field": "text",
+    "title_field": "title",
+    "time_field": "published_at",
+    "author_field": "author",
+    "url_field": "url",
+    "lang_field": "lang",
+    "kind_field": "kind",
+    "ref_field": "ref_id",
+    "score_field": "score",
+    "dedup_text": False,
+}
 PRESETS: dict[str, dict] = {
     # id, text, title, published_at, author, url, lang
-    "generic": {"id_field": "id", "text_field": "text", "title_field": "title", "time_field": "published_at",
-                "author_field": "author", "url_field": "url", "lang_field": "lang"},
+    "generic": {
+        "id_field": "id",
+        "text_field": "text",
+        "title_field": "title",
+        "time_field": "published_at",
+        "author_field": "author",
+        "url_field": "url",
+        "lang_field": "lang",
+    },
     # X/Twitter: API v2 pages (twarc2), stream lines, flatten output, v1.1 tweets; text HTML-escaped
     "twitter": {**_POSTS, "shape": "twitter", "unescape": True},
     # Reddit: Pushshift dumps (RC_/RS_ monthly, subreddit dumps), API listings; text HTML-escaped
@@ -43,17 +60,42 @@ PRESETS: dict[str, dict] = {
     "youtube": {**_POSTS, "shape": "youtube"},
     # GDELT 2.1 Global Knowledge Graph (.gkg.csv, zipped or not): the page title is the text, GDELT's
     # tone kept in source_score; tab-separated without a header. The same story on many sites is one text.
-    "gdelt": {**_POSTS, "shape": "gdelt_gkg", "format": "csv", "delimiter": "\t", "header": False,
-              "columns": GKG_COLUMNS, "unescape": True, "dedup_text": True},
+    "gdelt": {
+        **_POSTS,
+        "shape": "gdelt_gkg",
+        "format": "csv",
+        "delimiter": "\t",
+        "header": False,
+        "columns": GKG_COLUMNS,
+        "unescape": True,
+        "dedup_text": True,
+    },
     # news articles: the URL is the id, title + body (HTML) is the scored text; news-please's names too
-    "news": {"id_field": "url", "text_field": "content", "text_fallbacks": ("maintext", "description", "summary"),
-             "title_field": "title", "combine_title": True, "time_field": ("published", "date_publish"),
-             "url_field": "url", "author_field": ("author", "authors"), "lang_field": ("lang", "language"),
-             "html": True},
+    "news": {
+        "id_field": "url",
+        "text_field": "content",
+        "text_fallbacks": ("maintext", "description", "summary"),
+        "title_field": "title",
+        "combine_title": True,
+        "time_field": ("published", "date_publish"),
+        "url_field": "url",
+        "author_field": ("author", "authors"),
+        "lang_field": ("lang", "language"),
+        "html": True,
+    },
     # RSS 2.0 / RSS 1.0 / Atom, from files or an http(s) URL
-    "feed": {"format": "feed", "id_field": "id", "text_field": "content", "title_field": "title",
-             "combine_title": True, "time_field": "published", "url_field": "url", "author_field": "author",
-             "lang_field": "lang", "html": True},
+    "feed": {
+        "format": "feed",
+        "id_field": "id",
+        "text_field": "content",
+        "title_field": "title",
+        "combine_title": True,
+        "time_field": "published",
+        "url_field": "url",
+        "author_field": "author",
+        "lang_field": "lang",
+        "html": True,
+    },
 }
 _SPEC_FIELDS = {f.name for f in fields(SourceSpec)}
 
@@ -105,8 +147,14 @@ def select_sources(config: Path | None, data_dir: Path | None, names: list[str] 
     return specs
 
 
-def specs_for(config: Path | None, data_dir: Path | None, names: list[str] | None, input: str | None = None,
-              preset: str = "generic", **overrides) -> list[SourceSpec]:
+def specs_for(
+    config: Path | None,
+    data_dir: Path | None,
+    names: list[str] | None,
+    input: str | None = None,
+    preset: str = "generic",
+    **overrides,
+) -> list[SourceSpec]:
     """The sources a run ingests: one --input as source `names[0]` with a preset and overrides (None
     values are not overrides), else a sources file's (or the demo's), optionally by name."""
     if input:
@@ -137,6 +185,13 @@ def demo_sources(data_dir: Path) -> list[SourceSpec]:
     english = {"id_field": "doc_id", "default_lang": "en", "detect_lang": False, "lang_field": None}
     return [
         source_from_preset("twitter", data_dir / "airline_tweets" / "all.parquet", "generic", **english),
-        source_from_preset("reddit_worldnews", data_dir / "reddit_worldnews" / "all.parquet", "generic",
-                           **english, title_field=None, author_field=None, url_field=None),
+        source_from_preset(
+            "reddit_worldnews",
+            data_dir / "reddit_worldnews" / "all.parquet",
+            "generic",
+            **english,
+            title_field=None,
+            author_field=None,
+            url_field=None,
+        ),
     ]

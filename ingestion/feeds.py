@@ -43,8 +43,15 @@ _EXPAT_NATIVE = {"utf-8", "utf_8", "utf8", "us-ascii", "ascii", "iso-8859-1", "l
 _SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "big5": "big5hkscs"}
 
 
-def read_feed(location: str, spec: SourceSpec, state_dir: Path, timeout: float = 20.0, max_bytes: int = 20 * 2**20,
-              retries: int = 3, backoff: float = 1.0) -> Iterator[RawRecord]:
+def read_feed(
+    location: str,
+    spec: SourceSpec,
+    state_dir: Path,
+    timeout: float = 20.0,
+    max_bytes: int = 20 * 2**20,
+    retries: int = 3,
+    backoff: float = 1.0,
+) -> Iterator[RawRecord]:
     """The entries of the feed at `location` (a file or an http(s) URL); nothing when an HTTP feed
     has not changed."""
     if is_url(location):
@@ -81,11 +88,12 @@ def as_utf8(payload: bytes, location: str, encoding: str = "utf-8") -> bytes:
     try:
         codec = codecs.lookup(_SUPERSETS.get(name, name)).name
     except LookupError as err:
-        raise FeedError(f"{location}: the feed declares encoding {name!r}, which is not known; nothing was "
-                        "ingested from it") from err
+        raise FeedError(
+            f"{location}: the feed declares encoding {name!r}, which is not known; nothing was ingested from it"
+        ) from err
     text = payload.decode(codec, errors="replace")
     end = declared.end()
-    return b'<?xml version="1.0" encoding="utf-8"' + text.encode("utf-8")[len(payload[:end].decode(codec)):]
+    return b'<?xml version="1.0" encoding="utf-8"' + text.encode("utf-8")[len(payload[:end].decode(codec)) :]
 
 
 def fetch(url: str, state_dir: Path, timeout: float, max_bytes: int, retries: int, backoff: float) -> bytes | None:
@@ -107,11 +115,16 @@ def fetch(url: str, state_dir: Path, timeout: float, max_bytes: int, retries: in
                 if len(payload) > max_bytes:
                     raise FeedError(f"{url}: the response is larger than the {max_bytes:,}-byte cap; not ingested")
                 state_dir.mkdir(parents=True, exist_ok=True)
-                state_file.write_text(json.dumps({
-                    "url": url, "etag": response.headers.get("ETag"),
-                    "last_modified": response.headers.get("Last-Modified"),
-                    "fetched_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                }))
+                state_file.write_text(
+                    json.dumps(
+                        {
+                            "url": url,
+                            "etag": response.headers.get("ETag"),
+                            "last_modified": response.headers.get("Last-Modified"),
+                            "fetched_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                        }
+                    )
+                )
                 return payload
         except urllib.error.HTTPError as err:
             if err.code == 304:
@@ -140,23 +153,29 @@ def parse(payload: bytes, location: str, encoding: str = "utf-8") -> Iterator[Ra
     try:
         SafeET.fromstring(payload)  # refuses DTDs with entity declarations, external entities
     except DefusedXmlException as err:
-        raise FeedError(f"{location}: refused: the XML declares entities ({type(err).__name__}), "
-                        "a known expansion attack; nothing was ingested from it") from err
+        raise FeedError(
+            f"{location}: refused: the XML declares entities ({type(err).__name__}), "
+            "a known expansion attack; nothing was ingested from it"
+        ) from err
     except (SafeET.ParseError, ValueError) as err:
         if _ENTITY_DECLARATION.search(payload):
-            raise FeedError(f"{location}: refused: not well-formed XML that declares entities; nothing was "
-                            "ingested from it") from err
+            raise FeedError(
+                f"{location}: refused: not well-formed XML that declares entities; nothing was ingested from it"
+            ) from err
         malformed = err
     feed = feedparser.parse(payload)
     if malformed is not None:
         if not feed.entries:
-            raise FeedError(f"{location}: not well-formed XML ({malformed}) and no entries could be read from "
-                            "it; nothing was ingested from it")
-        log.warning("%s: not well-formed XML (%s); read leniently: %d entries", location, malformed,
-                    len(feed.entries))
+            raise FeedError(
+                f"{location}: not well-formed XML ({malformed}) and no entries could be read from "
+                "it; nothing was ingested from it"
+            )
+        log.warning("%s: not well-formed XML (%s); read leniently: %d entries", location, malformed, len(feed.entries))
     elif not feed.version and not feed.entries:
-        raise FeedError(f"{location}: XML, but not an RSS or Atom feed (root <{SafeET.fromstring(payload).tag}>); "
-                        "nothing was ingested from it")
+        raise FeedError(
+            f"{location}: XML, but not an RSS or Atom feed (root <{SafeET.fromstring(payload).tag}>); "
+            "nothing was ingested from it"
+        )
     lang = feed.feed.get("language")
     channel = feed.feed.get("published_parsed") or feed.feed.get("updated_parsed")
     feed_date = datetime.fromtimestamp(calendar.timegm(channel), tz=UTC) if channel else None
@@ -166,14 +185,21 @@ def parse(payload: bytes, location: str, encoding: str = "utf-8") -> Iterator[Ra
         stamp = entry.get("published_parsed") or entry.get("updated_parsed")
         # a date feedparser cannot read ("Seg, 24 Set 2018 ..."): the text, for our own parser and
         # its reason; an entry with no date at all: the feed's own date, when it has one
-        when = datetime.fromtimestamp(calendar.timegm(stamp), tz=UTC) if stamp else \
-            entry.get("published") or entry.get("updated") or feed_date
-        yield RawRecord(number, {
-            "id": entry.get("id") or entry.get("link"),
-            "title": entry.get("title"),
-            "content": body,
-            "published": when,
-            "author": entry.get("author"),
-            "url": entry.get("link"),
-            "lang": (lang or "").split("-")[0] or None,
-        }, input=location)
+        when = (
+            datetime.fromtimestamp(calendar.timegm(stamp), tz=UTC)
+            if stamp
+            else entry.get("published") or entry.get("updated") or feed_date
+        )
+        yield RawRecord(
+            number,
+            {
+                "id": entry.get("id") or entry.get("link"),
+                "title": entry.get("title"),
+                "content": body,
+                "published": when,
+                "author": entry.get("author"),
+                "url": entry.get("link"),
+                "lang": (lang or "").split("-")[0] or None,
+            },
+            input=location,
+        )

@@ -34,12 +34,13 @@ def content_hashes(texts: pa.Array) -> pa.Array:
     texts = texts.cast(pa.string())
     if len(texts) == 0:
         return pa.array([], pa.string())
-    offsets = np.frombuffer(texts.buffers()[1], dtype=np.int32)[texts.offset: texts.offset + len(texts) + 1]
+    offsets = np.frombuffer(texts.buffers()[1], dtype=np.int32)[texts.offset : texts.offset + len(texts) + 1]
     data = memoryview(texts.buffers()[2] or b"")
     bounds = offsets.tolist()
     sha256 = hashlib.sha256
-    return pa.array([sha256(data[a:b]).hexdigest()[:16] for a, b in zip(bounds[:-1], bounds[1:], strict=True)],
-                    pa.string())
+    return pa.array(
+        [sha256(data[a:b]).hexdigest()[:16] for a, b in zip(bounds[:-1], bounds[1:], strict=True)], pa.string()
+    )
 
 
 def make_doc_ids(source: str, native_ids: pa.Array | None, hashes: pa.Array) -> pa.Array:

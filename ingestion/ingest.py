@@ -48,8 +48,13 @@ class IngestSummary:
 
 
 def ingest_source(
-    spec: SourceSpec, warehouse: Warehouse, now: datetime | None = None,
-    progress: bool = False, start: date | None = None, end: date | None = None, workers: int | None = None,
+    spec: SourceSpec,
+    warehouse: Warehouse,
+    now: datetime | None = None,
+    progress: bool = False,
+    start: date | None = None,
+    end: date | None = None,
+    workers: int | None = None,
 ) -> IngestSummary:
     """Ingest every record of `spec`; re-running with the same input changes nothing.
 
@@ -88,11 +93,13 @@ def ingest_source(
                     quarantined.append(unreadable_rest(spec, str(location), err, now))
                 summary.quarantined += len(quarantined)
                 write_quarantine(warehouse, spec.name, str(location), quarantined)
-                summary.warnings += input_warnings(spec, str(location), found, keys, summary.read - read_before,
-                                                   quarantined)
+                summary.warnings += input_warnings(
+                    spec, str(location), found, keys, summary.read - read_before, quarantined
+                )
             bar.close()
-            days = tqdm(desc=f"merge {spec.name}", unit=" days", total=len(stage.days()), disable=not progress,
-                        mininterval=1.0)
+            days = tqdm(
+                desc=f"merge {spec.name}", unit=" days", total=len(stage.days()), disable=not progress, mininterval=1.0
+            )
             for written, duplicates in pool.merge(warehouse, spec, stage):
                 summary.written += written
                 summary.duplicates += duplicates
@@ -105,14 +112,24 @@ def ingest_source(
     for warning in summary.warnings:
         log.warning("%s", warning)
     if summary.chars_replaced:
-        log.warning("%s: %d characters were stored as U+FFFD (bytes not valid in the files' encoding %r, or lone "
-                    "surrogates in JSON text); if the files are not %s, set encoding = \"auto\" or their encoding "
-                    "(e.g. cp1252)", spec.name, summary.chars_replaced, spec.encoding, spec.encoding)
+        log.warning(
+            "%s: %d characters were stored as U+FFFD (bytes not valid in the files' encoding %r, or lone "
+            'surrogates in JSON text); if the files are not %s, set encoding = "auto" or their encoding '
+            "(e.g. cp1252)",
+            spec.name,
+            summary.chars_replaced,
+            spec.encoding,
+            spec.encoding,
+        )
     if not summary.reconciles:  # a bug, never bad input
         raise AssertionError(f"ingest counts do not reconcile: {summary}")
     log.info(
         "ingested %s: read %d = written %d + duplicates %d + quarantined %d%s",
-        spec.name, summary.read, summary.written, summary.duplicates, summary.quarantined,
+        spec.name,
+        summary.read,
+        summary.written,
+        summary.duplicates,
+        summary.quarantined,
         f" ({len(summary.errors)} file(s) not read to the end)" if summary.errors else "",
     )
     return summary

@@ -82,8 +82,9 @@ def input_tasks(location: Path | str, spec: SourceSpec, file_index: int, state: 
         from ingestion.feeds import read_feed
 
         cap = min(spec.max_bytes, 256 * 2**20)
-        yield from _record_tasks(read_feed(name, spec, state, spec.http_timeout, cap, spec.http_retries),
-                                 file_index, name, spec)
+        yield from _record_tasks(
+            read_feed(name, spec, state, spec.http_timeout, cap, spec.http_retries), file_index, name, spec
+        )
         return
     if fmt == "parquet":
         if spec.shape:  # nested platform records: unpacked per record
@@ -145,8 +146,9 @@ def run_task(task: Task, spec: SourceSpec, now: datetime, window: Window) -> Cle
         batch = task.data
 
         def records(positions):
-            return (RawRecord(task.first + i, batch.slice(i, 1).to_pylist()[0], input=task.name)
-                    for i in positions.tolist())
+            return (
+                RawRecord(task.first + i, batch.slice(i, 1).to_pylist()[0], input=task.name) for i in positions.tolist()
+            )
 
         return clean_table(pa.Table.from_batches([batch]), task.first, records, spec, now, window, task.file_index)
     return clean_records(task.data, spec, now, window, task.file_index)

@@ -42,7 +42,7 @@ def by_day(rows: pa.Table) -> dict[str, pa.Table]:
     if rows.num_rows == 0:
         return {}
     order, runs = _day_runs(rows)
-    return {day: rows.take(order[start:start + length]) for day, start, length in runs}
+    return {day: rows.take(order[start : start + length]) for day, start, length in runs}
 
 
 def stage_piece(rows: pa.Table, path: Path) -> dict[str, int]:
@@ -95,7 +95,7 @@ def sweep_stale(parent: Path) -> list[Path]:
     removed = []
     prefix = f"ingest-{socket.gethostname()}-"
     for folder in parent.glob(f"{prefix}*"):
-        pid = folder.name[len(prefix):].split("-", 1)[0]
+        pid = folder.name[len(prefix) :].split("-", 1)[0]
         if pid.isdigit() and not _alive(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
@@ -147,8 +147,9 @@ class LanguageCache:
         return langs
 
 
-def merge_day(warehouse: Warehouse, spec: SourceSpec, day: str, staged: pa.Table,
-              cache: LanguageCache | None = None) -> tuple[int, int]:
+def merge_day(
+    warehouse: Warehouse, spec: SourceSpec, day: str, staged: pa.Table, cache: LanguageCache | None = None
+) -> tuple[int, int]:
     """Add the day's staged rows not stored yet (by id, and by text when the source says so) to its
     partition, first occurrence kept; return (written, duplicates). Re-running with the same rows
     writes nothing."""
@@ -184,8 +185,7 @@ def new_rows(staged: pa.Table, existing: pa.Table | None, dedup_text: bool) -> l
     keep = alone.copy()
     if len(walk):
         seen_ids = set(existing.column("doc_id").to_pylist()) if existing is not None else set()
-        seen_texts = set(existing.column("content_hash").to_pylist()) if existing is not None and dedup_text \
-            else set()
+        seen_texts = set(existing.column("content_hash").to_pylist()) if existing is not None and dedup_text else set()
         walk_ids = pc.take(ids, walk).to_pylist()
         walk_texts = pc.take(texts, walk).to_pylist() if dedup_text else [None] * len(walk)
         for i, doc_id, text in zip(walk.tolist(), walk_ids, walk_texts, strict=True):

@@ -44,8 +44,18 @@ class Piece:
 
 def clean_piece(task: Task, spec: SourceSpec, now: datetime, window: Window, path: Path) -> Piece:
     cleaned = run_task(task, spec, now, window)
-    return Piece(path, stage_piece(cleaned.rows, path), cleaned.quarantined, cleaned.read, cleaned.out_of_range,
-                 cleaned.chars_replaced, cleaned.entities_decoded, cleaned.chars_removed, cleaned.found, cleaned.keys)
+    return Piece(
+        path,
+        stage_piece(cleaned.rows, path),
+        cleaned.quarantined,
+        cleaned.read,
+        cleaned.out_of_range,
+        cleaned.chars_replaced,
+        cleaned.entities_decoded,
+        cleaned.chars_removed,
+        cleaned.found,
+        cleaned.keys,
+    )
 
 
 _cache: LanguageCache | None = None  # per process: a text seen on another day is identified once
@@ -63,8 +73,9 @@ class Inline:
     def __init__(self):
         warm_up()
 
-    def clean(self, tasks: Iterable[Task], spec: SourceSpec, now: datetime, window: Window,
-              stage: DayStage) -> Iterator[Piece]:
+    def clean(
+        self, tasks: Iterable[Task], spec: SourceSpec, now: datetime, window: Window, stage: DayStage
+    ) -> Iterator[Piece]:
         for task in tasks:
             yield clean_piece(task, spec, now, window, stage.next_path())
 
@@ -81,8 +92,9 @@ class Workers:
         context.set_forkserver_preload(["ingestion.parallel"])  # workers start with the modules imported
         self.n, self.executor = n, ProcessPoolExecutor(n, mp_context=context, initializer=warm_up)
 
-    def clean(self, tasks: Iterable[Task], spec: SourceSpec, now: datetime, window: Window,
-              stage: DayStage) -> Iterator[Piece]:
+    def clean(
+        self, tasks: Iterable[Task], spec: SourceSpec, now: datetime, window: Window, stage: DayStage
+    ) -> Iterator[Piece]:
         pending: deque = deque()
         try:
             for task in tasks:

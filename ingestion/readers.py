@@ -114,7 +114,7 @@ def _read_json_array(stream, name: str, encoding: str = "utf-8") -> Iterator[Raw
             return
         char = buffer[pos]
         if state == "end":
-            yield RawRecord(number, None, "content after the JSON array", buffer[pos:pos + 2000], name)
+            yield RawRecord(number, None, "content after the JSON array", buffer[pos : pos + 2000], name)
             return
         if state == "start":
             state, pos = "value", pos + 1  # the caller saw "["
@@ -123,8 +123,13 @@ def _read_json_array(stream, name: str, encoding: str = "utf-8") -> Iterator[Raw
             if char in ",]":
                 state, pos = ("value" if char == "," else "end"), pos + 1
                 continue
-            yield RawRecord(number, None, f"malformed JSON array: expected , or ] after element {number - 1}",
-                            buffer[pos:pos + 2000], name)
+            yield RawRecord(
+                number,
+                None,
+                f"malformed JSON array: expected , or ] after element {number - 1}",
+                buffer[pos : pos + 2000],
+                name,
+            )
             return
         if char == "]" and number == 0:
             state, pos = "end", pos + 1
@@ -134,16 +139,21 @@ def _read_json_array(stream, name: str, encoding: str = "utf-8") -> Iterator[Raw
         except json.JSONDecodeError as err:
             if len(buffer) - pos < MAX_ELEMENT_CHARS and refill():  # maybe the element goes on
                 continue
-            yield RawRecord(number, None, f"malformed JSON in array element {number}: {err.msg}; "
-                            "the rest of the file is this one record", buffer[pos:pos + 2000], name, replaced)
+            yield RawRecord(
+                number,
+                None,
+                f"malformed JSON in array element {number}: {err.msg}; the rest of the file is this one record",
+                buffer[pos : pos + 2000],
+                name,
+                replaced,
+            )
             return
         if end == len(buffer) and refill():  # a number or literal may go on in the next chunk
             continue
         if isinstance(value, dict):
             yield RawRecord(number, value, input=name, replaced=replaced)
         else:
-            yield RawRecord(number, None, "JSON array element is not an object", buffer[pos:end][:2000], name,
-                            replaced)
+            yield RawRecord(number, None, "JSON array element is not an object", buffer[pos:end][:2000], name, replaced)
         number, pos, state, replaced = number + 1, end, "next", 0
 
 
@@ -204,9 +214,16 @@ def _read_csv(stream, name: str, encoding: str = "utf-8", layout: CsvLayout = Cs
         replaced, counted = _replacements() - counted, _replacements()
         if len(row) != len(header):
             what = "the header has" if not layout.columns else "columns = [...] names"
-            yield RawRecord(number, None, f"CSV row has {len(row)} fields, {what} {len(header)} (delimiter "
-                            f"{layout.delimiter!r}; a file without a header line needs header = false and "
-                            "columns = [...])", json.dumps(row), name, replaced)
+            yield RawRecord(
+                number,
+                None,
+                f"CSV row has {len(row)} fields, {what} {len(header)} (delimiter "
+                f"{layout.delimiter!r}; a file without a header line needs header = false and "
+                "columns = [...])",
+                json.dumps(row),
+                name,
+                replaced,
+            )
         else:
             fields = {k: (v if v != "" else None) for k, v in zip(header, row, strict=True)}
             yield RawRecord(number, fields, input=name, replaced=replaced)

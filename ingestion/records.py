@@ -53,7 +53,7 @@ def unescape_entities(value: str) -> tuple[str, int]:
 
 
 def join_title(title: str, body: str) -> str:
-    """"title. body", or "title body" when the title ends a sentence itself ("Why? body")."""
+    """ "title. body", or "title body" when the title ends a sentence itself ("Why? body")."""
     return f"{title} {body}" if title.rstrip().endswith(_TERMINAL) else f"{title}. {body}"
 
 
@@ -123,13 +123,24 @@ def _compact_time(value: str) -> datetime | None:
 
 # RFC 2822 dates written with another language's day and month names, as some feeds do
 # ("Seg, 24 Set 2018 19:42:40 -0300"): Portuguese, Spanish, French, German, Italian.
-_MONTHS = {name: english for english, names in {
-    "Jan": ("jan", "ene", "janv", "gen"), "Feb": ("fev", "feb", "févr", "fevr", "fév"),
-    "Mar": ("mar", "mars", "mär", "mrz"), "Apr": ("abr", "avr", "apr"), "May": ("mai", "mayo", "may", "mag"),
-    "Jun": ("jun", "juin", "giu"), "Jul": ("jul", "juil", "lug"), "Aug": ("ago", "août", "aou", "aug"),
-    "Sep": ("set", "sept", "sep"), "Oct": ("out", "oct", "okt", "ott"), "Nov": ("nov",),
-    "Dec": ("dez", "dic", "déc", "dec"),
-}.items() for name in names}
+_MONTHS = {
+    name: english
+    for english, names in {
+        "Jan": ("jan", "ene", "janv", "gen"),
+        "Feb": ("fev", "feb", "févr", "fevr", "fév"),
+        "Mar": ("mar", "mars", "mär", "mrz"),
+        "Apr": ("abr", "avr", "apr"),
+        "May": ("mai", "mayo", "may", "mag"),
+        "Jun": ("jun", "juin", "giu"),
+        "Jul": ("jul", "juil", "lug"),
+        "Aug": ("ago", "août", "aou", "aug"),
+        "Sep": ("set", "sept", "sep"),
+        "Oct": ("out", "oct", "okt", "ott"),
+        "Nov": ("nov",),
+        "Dec": ("dez", "dic", "déc", "dec"),
+    }.items()
+    for name in names
+}
 _LOCAL_DATE = re.compile(r"^\s*(?:[^\W\d]+\.?,\s*)?(\d{1,2})\.?\s+([^\W\d]+)\.?\s+(\d{4})", re.U)
 
 
@@ -140,7 +151,7 @@ def _in_english(value: str) -> str:
     month = _MONTHS.get(match.group(2).lower()) if match else None
     if not month:
         return value
-    return f"{match.group(1)} {month} {match.group(3)}{value[match.end():]}"
+    return f"{match.group(1)} {month} {match.group(3)}{value[match.end() :]}"
 
 
 def _parse_text_time(value: str) -> datetime:
@@ -158,8 +169,10 @@ def _parse_text_time(value: str) -> datetime:
             return parsedate_to_datetime(attempt)
         except (TypeError, ValueError, IndexError):
             continue
-    raise RecordError(f"unparseable timestamp: {value[:40]!r} (expected ISO-8601 such as 2025-03-02T08:00:00Z, "
-                          "epoch seconds, or an RFC 2822 / Twitter v1.1 date)")
+    raise RecordError(
+        f"unparseable timestamp: {value[:40]!r} (expected ISO-8601 such as 2025-03-02T08:00:00Z, "
+        "epoch seconds, or an RFC 2822 / Twitter v1.1 date)"
+    )
 
 
 def optional_str(value: object) -> str | None:

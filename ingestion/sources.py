@@ -34,16 +34,39 @@ from ingestion.raw import RawRecord  # noqa: F401  (readers and shapes build the
 log = logging.getLogger(__name__)
 FORMATS = ("auto", "parquet", "jsonl", "csv", "feed")
 COMPRESSION_SUFFIXES = {".gz": "gzip", ".zst": "zstd", ".bz2": "bz2", ".xz": "xz", ".zip": "zip"}
-FIELD_SETTINGS = ("id_field", "text_field", "time_field", "title_field", "author_field", "url_field", "lang_field",
-                  "kind_field", "ref_field", "score_field")
+FIELD_SETTINGS = (
+    "id_field",
+    "text_field",
+    "time_field",
+    "title_field",
+    "author_field",
+    "url_field",
+    "lang_field",
+    "kind_field",
+    "ref_field",
+    "score_field",
+)
 Field = str | tuple[str, ...]
 # The optional field settings whose matches are counted, so that a path matching nothing in a whole
 # input is reported instead of storing None silently; PARSED counts the records that could be parsed.
-OPTIONAL_FIELDS = ("id_field", "title_field", "author_field", "url_field", "lang_field", "kind_field", "ref_field",
-                   "score_field")
+OPTIONAL_FIELDS = (
+    "id_field",
+    "title_field",
+    "author_field",
+    "url_field",
+    "lang_field",
+    "kind_field",
+    "ref_field",
+    "score_field",
+)
 PARSED = "records"
-MAGIC = ((b"\x1f\x8b", "gzip"), (b"\x28\xb5\x2f\xfd", "zstd"), (b"BZh", "bz2"), (b"\xfd7zXZ\x00", "xz"),
-         (b"PK\x03\x04", "zip"))
+MAGIC = (
+    (b"\x1f\x8b", "gzip"),
+    (b"\x28\xb5\x2f\xfd", "zstd"),
+    (b"BZh", "bz2"),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"PK\x03\x04", "zip"),
+)
 SNIFF_BYTES = 1 << 20  # bytes sampled to guess a file's text encoding (encoding = "auto")
 DEFAULT_MAX_BYTES = 8 * 2**30  # decompressed bytes read from one input file, at most
 # Pushshift's monthly Reddit dumps are zstd frames with a 2 GiB window (zstd --long=31); the
@@ -111,8 +134,10 @@ class SourceSpec:
             try:
                 datetime.fromisoformat(str(self.published_at).replace("Z", "+00:00"))
             except ValueError as err:
-                raise ValueError(f"source {self.name!r}: published_at must be an ISO-8601 date or time such as "
-                                 f"2025-01-01, not {self.published_at!r}") from err
+                raise ValueError(
+                    f"source {self.name!r}: published_at must be an ISO-8601 date or time such as "
+                    f"2025-01-01, not {self.published_at!r}"
+                ) from err
         if self.shape is not None:
             from ingestion.shapes import SHAPES
 
@@ -126,8 +151,10 @@ class SourceSpec:
             try:
                 codecs.lookup(self.encoding)
             except LookupError as err:
-                raise ValueError(f"source {self.name!r}: unknown encoding {self.encoding!r} "
-                                 "(use a Python codec name such as utf-8 or cp1252, or auto)") from err
+                raise ValueError(
+                    f"source {self.name!r}: unknown encoding {self.encoding!r} "
+                    "(use a Python codec name such as utf-8 or cp1252, or auto)"
+                ) from err
 
 
 def is_url(location: str | Path) -> bool:
@@ -171,9 +198,19 @@ def input_files(spec: SourceSpec) -> list[Path | str]:
     return files
 
 
-NAMED_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".tsv": "csv",
-                 ".tab": "csv", ".parquet": "parquet", ".xml": "feed", ".rss": "feed", ".atom": "feed",
-                 ".rdf": "feed"}
+NAMED_FORMATS = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".tab": "csv",
+    ".parquet": "parquet",
+    ".xml": "feed",
+    ".rss": "feed",
+    ".atom": "feed",
+    ".rdf": "feed",
+}
 
 
 class FormatError(InputError, ValueError):
@@ -204,8 +241,10 @@ def sniff_format(path: Path | str, spec: SourceSpec) -> str:
         return "jsonl"
     if head[:1] == b"<":
         return "feed"
-    raise FormatError(f"{path}: cannot tell the format from the name or the first bytes ({head[:24]!r}); "
-                      "set format = jsonl, csv, parquet or feed (or --format)")
+    raise FormatError(
+        f"{path}: cannot tell the format from the name or the first bytes ({head[:24]!r}); "
+        "set format = jsonl, csv, parquet or feed (or --format)"
+    )
 
 
 def resolve_format(path: Path | str, spec: SourceSpec) -> str:
@@ -234,8 +273,10 @@ def open_input(path: Path | str, spec: SourceSpec, fmt: str | None = None):
             else:
                 yield _json_shape(stream.peek(SNIFF_BYTES)[:SNIFF_BYTES]), stream, encoding
     except (EOFError, OSError, zstandard.ZstdError, lzma.LZMAError, zipfile.BadZipFile) as err:
-        raise InputError(f"{path}: {type(err).__name__}: {err}. The file looks truncated or corrupt: "
-                         "the records before this point were ingested; re-export or re-download it") from err
+        raise InputError(
+            f"{path}: {type(err).__name__}: {err}. The file looks truncated or corrupt: "
+            "the records before this point were ingested; re-export or re-download it"
+        ) from err
 
 
 def _json_shape(head: bytes) -> str:
@@ -273,8 +314,10 @@ class _CappedReader(io.RawIOBase):
         data = self.raw.read(len(buffer))
         self.count += len(data)
         if self.count > self.cap:
-            raise InputError(f"{self.path}: more than {self.cap:,} bytes after decompression (size cap); "
-                             "the rest of the file was not read. Raise max_bytes if the file is genuine")
+            raise InputError(
+                f"{self.path}: more than {self.cap:,} bytes after decompression (size cap); "
+                "the rest of the file was not read. Raise max_bytes if the file is genuine"
+            )
         buffer[: len(data)] = data
         return len(data)
 
@@ -334,8 +377,13 @@ def _open_binary(path: Path | str, named: str | None, cap: int, warn: bool = Tru
     compression = sniff_compression(handle.read(8))
     handle.seek(0)
     if compression != named and warn:
-        log.warning("%s: its name says %s but its bytes say %s; read as %s", path, named or "uncompressed",
-                    compression or "uncompressed", compression or "uncompressed")
+        log.warning(
+            "%s: its name says %s but its bytes say %s; read as %s",
+            path,
+            named or "uncompressed",
+            compression or "uncompressed",
+            compression or "uncompressed",
+        )
     if compression == "gzip":
         raw = gzip.GzipFile(fileobj=handle, mode="rb")
     elif compression == "zstd":

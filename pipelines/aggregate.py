@@ -46,23 +46,37 @@ def partial_stats(table: pa.Table, keys: tuple[str, ...], labels: list[str]):
     if table.num_rows == 0:
         return
     score = table.column("score")
-    work = pa.table({
-        **{k: table.column(k) for k in keys},
-        **{f"_n{i}": pc.cast(pc.equal(table.column("label"), label), pa.int64()) for i, label in enumerate(labels)},
-        "_score": score,
-        "_square": pc.multiply(score, score),
-        "_version": table.column("model_version"),
-    })
+    work = pa.table(
+        {
+            **{k: table.column(k) for k in keys},
+            **{f"_n{i}": pc.cast(pc.equal(table.column("label"), label), pa.int64()) for i, label in enumerate(labels)},
+            "_score": score,
+            "_square": pc.multiply(score, score),
+            "_version": table.column("model_version"),
+        }
+    )
     aggregations = [
-        ([], "count_all"), *[(f"_n{i}", "sum") for i in range(len(labels))],
-        ("_score", "sum"), ("_square", "sum"), ("_score", "count"), ("_version", "distinct"),
+        ([], "count_all"),
+        *[(f"_n{i}", "sum") for i in range(len(labels))],
+        ("_score", "sum"),
+        ("_square", "sum"),
+        ("_score", "count"),
+        ("_version", "distinct"),
     ]
     grouped = work.group_by(list(keys), use_threads=False).aggregate(aggregations).to_pylist()
     for g in grouped:
         counts = [g[f"_n{i}_sum"] or 0 for i in range(len(labels))]
-        yield (tuple(g[k] for k in keys),
-               [g["count_all"], counts, Fraction(g["_score_sum"] or 0.0), Fraction(g["_square_sum"] or 0.0),
-                g["_score_count"], set(g["_version_distinct"])])
+        yield (
+            tuple(g[k] for k in keys),
+            [
+                g["count_all"],
+                counts,
+                Fraction(g["_score_sum"] or 0.0),
+                Fraction(g["_square_sum"] or 0.0),
+                g["_score_count"],
+                set(g["_version_distinct"]),
+            ],
+        )
 
 
 class SentimentStats(beam.CombineFn):

@@ -41,8 +41,14 @@ def _environment() -> dict[str, str]:
         shutil.copyfile(home / "conf" / name, conf / name)
     shutil.copyfile(CONFIG, conf / "config.yaml")
     java_home = Path(java()).resolve().parent.parent
-    return {**os.environ, "FLINK_HOME": str(home), "FLINK_CONF_DIR": str(conf), "FLINK_LOG_DIR": str(logs),
-            "FLINK_PID_DIR": str(logs), "JAVA_HOME": os.environ.get("JAVA_HOME", str(java_home))}
+    return {
+        **os.environ,
+        "FLINK_HOME": str(home),
+        "FLINK_CONF_DIR": str(conf),
+        "FLINK_LOG_DIR": str(logs),
+        "FLINK_PID_DIR": str(logs),
+        "JAVA_HOME": os.environ.get("JAVA_HOME", str(java_home)),
+    }
 
 
 def overview() -> dict | None:
@@ -89,8 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if action == "up":
             state = up()
-            print(f"Flink {state['flink-version']} up: {state['taskmanagers']} TaskManager, "
-                  f"{state['slots-total']} slots; web UI {REST}")
+            print(
+                f"Flink {state['flink-version']} up: {state['taskmanagers']} TaskManager, "
+                f"{state['slots-total']} slots; web UI {REST}"
+            )
         elif action == "down":
             down()
             print("Flink cluster stopped" if overview() is None else f"something still answers on {REST}")

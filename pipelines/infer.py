@@ -49,8 +49,9 @@ def sub_batches(lengths: np.ndarray, sub_batch_tokens: int) -> list[np.ndarray]:
     return out
 
 
-def batch_probabilities(batch: EncodedBatch, model, device: str = "cpu", sub_batch_tokens: int = 4096,
-                        temperature: float = 1.0) -> np.ndarray:
+def batch_probabilities(
+    batch: EncodedBatch, model, device: str = "cpu", sub_batch_tokens: int = 4096, temperature: float = 1.0
+) -> np.ndarray:
     """[len(batch), classes] float32 class probabilities (logits / temperature, softmax), in row order."""
     probs = None
     tokens_real = tokens_padded = 0
@@ -84,8 +85,9 @@ def inference_fn(
     """One PredictionResult per EncodedBatch: its [documents, classes] probabilities."""
     results = []
     for batch in batches:
-        results.append(PredictionResult(batch, batch_probabilities(batch, model, device, sub_batch_tokens,
-                                                                   temperature), model_id))
+        results.append(
+            PredictionResult(batch, batch_probabilities(batch, model, device, sub_batch_tokens, temperature), model_id)
+        )
         Metrics.counter(NAMESPACE, "batches").inc()
         Metrics.counter(NAMESPACE, "batched_documents").inc(len(batch))
     return results
@@ -115,16 +117,18 @@ class OnnxTokenIdsModelHandler(ModelHandler):
         return onnx_export.session(Path(self.onnx_path), self.threads)
 
     def run_inference(self, batch: Sequence[EncodedBatch], model, inference_args: dict | None = None):
-        return inference_fn(batch, model, "cpu", sub_batch_tokens=self.sub_batch_tokens,
-                            temperature=self.temperature)
+        return inference_fn(batch, model, "cpu", sub_batch_tokens=self.sub_batch_tokens, temperature=self.temperature)
 
     def get_num_bytes(self, batch: Sequence[EncodedBatch]) -> int:
         return _num_bytes(batch)
 
 
 def make_model_handler(
-    model_dir: Path, device: str = "CPU", sub_batch_tokens: int = 4096,
-    onnx_path: Path | None = None, threads: int | None = None,
+    model_dir: Path,
+    device: str = "CPU",
+    sub_batch_tokens: int = 4096,
+    onnx_path: Path | None = None,
+    threads: int | None = None,
 ) -> ModelHandler:
     """Beam's PyTorch handler over our checkpoint (or, with `onnx_path`, ONNX Runtime over its export)."""
     meta = checkpoint.read_meta(model_dir)
@@ -147,8 +151,12 @@ class Infer(beam.PTransform):
     with the model in `model_dir` (run by ONNX Runtime from `onnx_path` when given)."""
 
     def __init__(
-        self, model_dir: Path, device: str = "CPU", sub_batch_tokens: int = 4096,
-        onnx_path: Path | None = None, threads: int | None = None,
+        self,
+        model_dir: Path,
+        device: str = "CPU",
+        sub_batch_tokens: int = 4096,
+        onnx_path: Path | None = None,
+        threads: int | None = None,
     ):
         super().__init__()
         self.handler = make_model_handler(Path(model_dir), device, sub_batch_tokens, onnx_path, threads)

@@ -37,8 +37,17 @@ log = logging.getLogger(__name__)
 NAMESPACE = "ingest"
 QUARANTINED = "quarantined"
 INPUTS = "inputs"
-COUNTERS = ("read", "written", "duplicates", "quarantined", "partitions_written", "out_of_range", "chars_replaced",
-            "entities_decoded", "chars_removed")
+COUNTERS = (
+    "read",
+    "written",
+    "duplicates",
+    "quarantined",
+    "partitions_written",
+    "out_of_range",
+    "chars_replaced",
+    "entities_decoded",
+    "chars_removed",
+)
 
 
 def _count(name: str, value: int) -> None:
@@ -72,7 +81,8 @@ class PlanPieces(beam.PTransform):
 
     def expand(self, inputs):
         return inputs | beam.ParDo(_Plan(self.spec, self.state, self.now)).with_outputs(
-            INPUTS, QUARANTINED, main="tasks")
+            INPUTS, QUARANTINED, main="tasks"
+        )
 
 
 class _Clean(beam.DoFn):
@@ -112,8 +122,9 @@ class _Merge(beam.DoFn):
 
     def process(self, element):
         day, tables = element
-        written, duplicates = merge_day(Warehouse(Path(self.home)), self.spec, day, pa.concat_tables(list(tables)),
-                                        self.cache)
+        written, duplicates = merge_day(
+            Warehouse(Path(self.home)), self.spec, day, pa.concat_tables(list(tables)), self.cache
+        )
         _count("written", written)
         _count("duplicates", duplicates)
         _count("partitions_written", int(written > 0))
@@ -153,14 +164,19 @@ class WriteQuarantine(beam.PTransform):
     def expand(self, pcolls):
         rows, inputs = pcolls
         every = inputs | "NoneYet" >> beam.Map(lambda location: (location, None))
-        return ((rows, every) | beam.Flatten() | "ByInput" >> beam.GroupByKey()
-                | "Write" >> beam.ParDo(_WriteQuarantine(self.source, self.home)))
+        return (
+            (rows, every)
+            | beam.Flatten()
+            | "ByInput" >> beam.GroupByKey()
+            | "Write" >> beam.ParDo(_WriteQuarantine(self.source, self.home))
+        )
 
 
 def build(pipeline, spec: SourceSpec, warehouse: Warehouse, now: datetime, window: Window) -> None:
     inputs = [(i, str(location)) for i, location in enumerate(locations(spec))]
-    planned = (pipeline | "Inputs" >> beam.Create(inputs)
-               | "Plan" >> PlanPieces(spec, warehouse.root / "state" / "feeds", now))
+    planned = (
+        pipeline | "Inputs" >> beam.Create(inputs) | "Plan" >> PlanPieces(spec, warehouse.root / "state" / "feeds", now)
+    )
     cleaned = planned.tasks | "Spread" >> beam.Reshuffle() | "Clean" >> CleanPieces(spec, now, window)
     cleaned.rows | "MergeDays" >> MergeDays(spec, warehouse.root)
     quarantined = (planned[QUARANTINED], cleaned[QUARANTINED]) | "AllQuarantined" >> beam.Flatten()
@@ -179,9 +195,15 @@ def pipeline_options(args: list[str], spec: SourceSpec) -> PipelineOptions:
     return options
 
 
-def ingest_with_beam(spec: SourceSpec, warehouse: Warehouse, now: datetime | None = None, start: date | None = None,
-                     end: date | None = None, profile: Path | None = None,
-                     beam_args: list[str] | None = None) -> IngestSummary:
+def ingest_with_beam(
+    spec: SourceSpec,
+    warehouse: Warehouse,
+    now: datetime | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    profile: Path | None = None,
+    beam_args: list[str] | None = None,
+) -> IngestSummary:
     """`ingestion.ingest.ingest_source` as a Beam job on the profile's runner (default: the local one)."""
     now = now or datetime.now(UTC)
     started = time.perf_counter()
@@ -192,9 +214,15 @@ def ingest_with_beam(spec: SourceSpec, warehouse: Warehouse, now: datetime | Non
         result = pipeline.run()
         result.wait_until_finish()
         summary = _summary(result, spec, warehouse)  # metrics come from the job service: before it stops
-    log.info("ingested %s with Beam in %.1f s: read %d = written %d + duplicates %d + quarantined %d",
-             spec.name, time.perf_counter() - started, summary.read, summary.written, summary.duplicates,
-             summary.quarantined)
+    log.info(
+        "ingested %s with Beam in %.1f s: read %d = written %d + duplicates %d + quarantined %d",
+        spec.name,
+        time.perf_counter() - started,
+        summary.read,
+        summary.written,
+        summary.duplicates,
+        summary.quarantined,
+    )
     if not summary.reconciles:
         raise AssertionError(f"ingest counts do not reconcile: {summary}")
     return summary
@@ -208,7 +236,9 @@ def _summary(result, spec: SourceSpec, warehouse: Warehouse) -> IngestSummary:
     if folder.exists() and summary.quarantined:  # files not read to the end: from the quarantine just written
         inputs = {str(location) for location in locations(spec)}
         table = pq.read_table(folder, columns=["input", "reason"], partitioning=None)
-        summary.errors = [{"input": row["input"], "error": row["reason"][len(UNREADABLE):]}
-                          for row in table.to_pylist()
-                          if row["reason"].startswith(UNREADABLE) and row["input"] in inputs]
+        summary.errors = [
+            {"input": row["input"], "error": row["reason"][len(UNREADABLE) :]}
+            for row in table.to_pylist()
+            if row["reason"].startswith(UNREADABLE) and row["input"] in inputs
+        ]
     return summary

@@ -32,8 +32,18 @@ MASTER_FLAGS = {"flink": "--flink-master", "spark": "--spark-master-url"}
 SPARK_JAVA_OPTIONS = [
     f"--add-opens=java.base/{package}=ALL-UNNAMED"
     for package in (
-        "java.lang", "java.lang.invoke", "java.lang.reflect", "java.io", "java.net", "java.nio", "java.util",
-        "java.util.concurrent", "java.util.concurrent.atomic", "sun.nio.ch", "sun.nio.cs", "sun.security.action",
+        "java.lang",
+        "java.lang.invoke",
+        "java.lang.reflect",
+        "java.io",
+        "java.net",
+        "java.nio",
+        "java.util",
+        "java.util.concurrent",
+        "java.util.concurrent.atomic",
+        "sun.nio.ch",
+        "sun.nio.cs",
+        "sun.security.action",
         "sun.util.calendar",
     )
 ]
@@ -78,9 +88,21 @@ def class_path(engine: str) -> Path:
 def command(spec: JobServerSpec, job_port: int, artifact_port: int) -> list[str]:
     options = list(spec.java_options) + (SPARK_JAVA_OPTIONS if spec.engine == "spark" else [])
     return [
-        java(), *options, "-cp", f"{class_path(spec.engine)}/*", DRIVERS[spec.engine],
-        "--job-host", "localhost", "--job-port", str(job_port), "--artifact-port", str(artifact_port),
-        "--expansion-port", "0", MASTER_FLAGS[spec.engine], spec.master,
+        java(),
+        *options,
+        "-cp",
+        f"{class_path(spec.engine)}/*",
+        DRIVERS[spec.engine],
+        "--job-host",
+        "localhost",
+        "--job-port",
+        str(job_port),
+        "--artifact-port",
+        str(artifact_port),
+        "--expansion-port",
+        "0",
+        MASTER_FLAGS[spec.engine],
+        spec.master,
     ]
 
 
@@ -124,17 +146,27 @@ class JobServer:
             self.process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
         while not listening(job_port):
             if self.process.poll() is not None:
-                raise RuntimeError(f"the {self.spec.engine} job server exited ({self.process.returncode}); "
-                                   f"its log: {self.log_file}\n{_tail(self.log_file)}")
+                raise RuntimeError(
+                    f"the {self.spec.engine} job server exited ({self.process.returncode}); "
+                    f"its log: {self.log_file}\n{_tail(self.log_file)}"
+                )
             if time.perf_counter() - started > START_TIMEOUT_S:
                 self.__exit__(None, None, None)
-                raise RuntimeError(f"the {self.spec.engine} job server did not listen within {START_TIMEOUT_S} s; "
-                                   f"its log: {self.log_file}")
+                raise RuntimeError(
+                    f"the {self.spec.engine} job server did not listen within {START_TIMEOUT_S} s; "
+                    f"its log: {self.log_file}"
+                )
             time.sleep(0.2)
         self.startup_s = round(time.perf_counter() - started, 2)
         self.endpoint = f"localhost:{job_port}"
-        log.info("%s job server (master %s) ready at %s in %.1f s; log %s", self.spec.engine, self.spec.master,
-                 self.endpoint, self.startup_s, self.log_file)
+        log.info(
+            "%s job server (master %s) ready at %s in %.1f s; log %s",
+            self.spec.engine,
+            self.spec.master,
+            self.endpoint,
+            self.startup_s,
+            self.log_file,
+        )
         return self.endpoint
 
     def __exit__(self, *exc) -> None:

@@ -48,8 +48,10 @@ def _outputs(home: str, written: list[dict]) -> list[dict]:
     """The day's partition files, relative to the warehouse, with their sizes."""
     root = Path(home).resolve()
     return sorted(
-        ({"path": str((Path(w["partition"]).resolve() / PART_FILE).relative_to(root)), "bytes": w["bytes"]}
-         for w in written),
+        (
+            {"path": str((Path(w["partition"]).resolve() / PART_FILE).relative_to(root)), "bytes": w["bytes"]}
+            for w in written
+        ),
         key=lambda output: output["path"],
     )
 

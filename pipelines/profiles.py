@@ -68,8 +68,9 @@ def load_profile(path: Path) -> Profile:
         unknown = set(server) - {"engine", "master", "java_options"}
         if unknown:
             raise ValueError(f"{path}: job_server does not take {sorted(unknown)} (engine, master, java_options)")
-        spec = JobServerSpec(str(server.get("engine", "")), str(server.get("master", "")),
-                             tuple(server.get("java_options") or ()))
+        spec = JobServerSpec(
+            str(server.get("engine", "")), str(server.get("master", "")), tuple(server.get("java_options") or ())
+        )
     return Profile(path, str(data["runner"]), dict(data.get("options") or {}), spec)
 
 

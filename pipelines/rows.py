@@ -35,8 +35,11 @@ def scored_table(keys: pa.Table, probs: np.ndarray, labels: list[str], model_ver
     probs = probs.astype(np.float64)
     index = {label: i for i, label in enumerate(labels)}
     n = keys.num_rows
-    score = (probs[:, index["positive"]] - probs[:, index["negative"]]
-             if "positive" in index and "negative" in index else pa.nulls(n, pa.float64()))
+    score = (
+        probs[:, index["positive"]] - probs[:, index["negative"]]
+        if "positive" in index and "negative" in index
+        else pa.nulls(n, pa.float64())
+    )
     columns = {
         **{name: keys.column(name) for name in ("doc_id", "date", "source", "lang")},
         # the first of equal probabilities wins, as max() over a list

@@ -54,30 +54,49 @@ class ScoreJob:
     start: date = option(flag="--from", help="first day, YYYY-MM-DD")
     end: date = option(flag="--to", help="last day, YYYY-MM-DD")
     model_dir: Path | None = option(None, flag="--model", help="model directory", shown_default="models/current")
-    sources: list[str] | None = option(None, flag="--source", help="only this source (repeatable); the days' "
-                                       "aggregates stay whole")
+    sources: list[str] | None = option(
+        None, flag="--source", help="only this source (repeatable); the days' aggregates stay whole"
+    )
     device: str = option("CPU", help="cpu or cuda: where RunInference runs", shown_default="cpu")
-    max_batch_tokens: int = option(DEFAULT_BATCH_TOKENS, help="tokens per inference batch, a run of documents of "
-                                   "one raw file in order")
+    max_batch_tokens: int = option(
+        DEFAULT_BATCH_TOKENS, help="tokens per inference batch, a run of documents of one raw file in order"
+    )
     max_tokens: int | None = option(None, help="cut texts to this many tokens", shown_default="the model's limit")
-    topics_file: Path | None = option(None, flag="--topics", help="topic keyword/regex lists (TOML)",
-                                      shown_default="<home>/topics.toml when present")
-    torch_threads: int | None = option(None, help="intra-op threads per worker (PyTorch or ONNX Runtime)",
-                                       shown_default="1 with several worker processes, else torch's")
-    profile: Path | None = option(None, help="runner profile, e.g. infra/runners/flink-local.yaml (Flink), "
-                                  "spark-local.yaml (Spark); flags given here win; see infra/runners/")
+    topics_file: Path | None = option(
+        None, flag="--topics", help="topic keyword/regex lists (TOML)", shown_default="<home>/topics.toml when present"
+    )
+    torch_threads: int | None = option(
+        None,
+        help="intra-op threads per worker (PyTorch or ONNX Runtime)",
+        shown_default="1 with several worker processes, else torch's",
+    )
+    profile: Path | None = option(
+        None,
+        help="runner profile, e.g. infra/runners/flink-local.yaml (Flink), "
+        "spark-local.yaml (Spark); flags given here win; see infra/runners/",
+    )
     only_days: list[str] | None = None  # score only these days of the range (YYYY-MM-DD); None: all
     # Worker processes' output on the console (True) or in <home>/logs/beam-workers.log (False).
-    verbose: bool = option(help="show Beam's worker output", shown_default="<home>/logs/beam-workers.log when "
-                           "workers are processes", default_factory=lambda: os.environ.get("SENTIMENT_VERBOSE") == "1")
+    verbose: bool = option(
+        help="show Beam's worker output",
+        shown_default="<home>/logs/beam-workers.log when workers are processes",
+        default_factory=lambda: os.environ.get("SENTIMENT_VERBOSE") == "1",
+    )
     beam_args: list[str] = field(default_factory=list)  # runner and pipeline options
-    backend: str = option("auto", choices=("auto", "onnx", "torch"), help="who runs the model: onnx (ONNX Runtime "
-                          "over the model's export, CPU only; same labels, the job 1.2-1.3x faster), torch "
-                          "(PyTorch), or auto: onnx on the CPU, torch on a GPU")
-    languages: str = option("model", help="documents given to the model, by language: model (the languages it "
-                            "reads, from its model.json, and und), all (every document, read or not), or codes "
-                            "such as en,und; the others are skipped, counted per language (skip reason "
-                            "language_<code>) and kept out of the aggregates")
+    backend: str = option(
+        "auto",
+        choices=("auto", "onnx", "torch"),
+        help="who runs the model: onnx (ONNX Runtime "
+        "over the model's export, CPU only; same labels, the job 1.2-1.3x faster), torch "
+        "(PyTorch), or auto: onnx on the CPU, torch on a GPU",
+    )
+    languages: str = option(
+        "model",
+        help="documents given to the model, by language: model (the languages it "
+        "reads, from its model.json, and und), all (every document, read or not), or codes "
+        "such as en,und; the others are skipped, counted per language (skip reason "
+        "language_<code>) and kept out of the aggregates",
+    )
 
     def __post_init__(self) -> None:
         self.home = Path(self.home)
@@ -163,15 +182,25 @@ def score_range(job: ScoreJob) -> ScoreSummary:
         files = [f for f in files if partition_values(f, ("source", "date"))["date"] in wanted]
     fingerprints = input_fingerprints(files)
     if not files:
-        log.warning("no raw documents from %s to %s%s: nothing to score", job.start, job.end,
-                    f" for sources {job.sources}" if job.sources else "")
+        log.warning(
+            "no raw documents from %s to %s%s: nothing to score",
+            job.start,
+            job.end,
+            f" for sources {job.sources}" if job.sources else "",
+        )
         return ScoreSummary(meta["version"], 0, 0, {}, 0.0, 0.0, None, None)
     topics_file = job.topics_file or (warehouse.root / "topics.toml")
     topics = Topics.load(topics_file if job.topics_file or topics_file.is_file() else None)
     for day in fingerprints:  # an interrupted run must not leave a day marked complete
         manifest_path(warehouse, day).unlink(missing_ok=True)
-    log.info("scoring %d raw partitions over %d days (%s..%s) with model %s",
-             len(files), len(fingerprints), job.start, job.end, meta["version"])
+    log.info(
+        "scoring %d raw partitions over %d days (%s..%s) with model %s",
+        len(files),
+        len(fingerprints),
+        job.start,
+        job.end,
+        meta["version"],
+    )
     with runner_session(job.profile, job.beam_args) as session:
         options = pipeline_options(session.args, count_documents(files))
         log.info("runner: %s", " ".join(f"--{k}={v}" for k, v in options.get_all_options(drop_default=True).items()))
@@ -199,11 +228,17 @@ def build(pipeline, job, warehouse, model_dir, meta, files, fingerprints, topics
     encoded = (
         pipeline
         | "Read" >> ReadRawDocuments(files)
-        | "Encode" >> EncodeDocuments(str(model_dir), job.max_tokens, topics, threads, job.max_batch_tokens,
-                                      scoring_languages(meta, job.languages))
+        | "Encode"
+        >> EncodeDocuments(
+            str(model_dir),
+            job.max_tokens,
+            topics,
+            threads,
+            job.max_batch_tokens,
+            scoring_languages(meta, job.languages),
+        )
     )
-    onnx_path = onnx_export.exported(model_dir, warehouse.root / "cache" / "onnx") \
-        if job.backend == "onnx" else None
+    onnx_path = onnx_export.exported(model_dir, warehouse.root / "cache" / "onnx") if job.backend == "onnx" else None
     scored = (
         encoded.encoded
         | "Infer" >> Infer(model_dir, job.device, onnx_path=onnx_path, threads=threads)
@@ -220,16 +255,21 @@ def build(pipeline, job, warehouse, model_dir, meta, files, fingerprints, topics
     daily = (
         everything
         | "DailySentiment" >> DailySentiment(labels)
-        | "WriteDaily" >> WritePartitions(
+        | "WriteDaily"
+        >> WritePartitions(
             str(warehouse.aggregates / "daily_sentiment"), ("date",), daily_schema(labels), ["source", "lang"], days
         )
     )
     per_topic = (
         everything
         | "DailyTopicSentiment" >> DailyTopicSentiment(labels)
-        | "WriteTopics" >> WritePartitions(
-            str(warehouse.aggregates / "daily_topic_sentiment"), ("date",), topic_schema(labels),
-            ["source", "lang", "topic"], days,
+        | "WriteTopics"
+        >> WritePartitions(
+            str(warehouse.aggregates / "daily_topic_sentiment"),
+            ("date",),
+            topic_schema(labels),
+            ["source", "lang", "topic"],
+            days,
         )
     )
     parts = {"scored": scored_written, "skipped": encoded[SKIPPED], "daily": daily, "topics": per_topic}

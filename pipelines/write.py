@@ -56,8 +56,12 @@ class _WritePartitionFn(beam.DoFn):
         table = as_table(parts, columns)
         write_partition(table.sort_by([(c, "ascending") for c in self.sort_by]), directory)
         size = (directory / PART_FILE).stat().st_size
-        yield {**dict(zip(self.keys, values, strict=True)), "rows": table.num_rows, "partition": str(directory),
-               "bytes": size}
+        yield {
+            **dict(zip(self.keys, values, strict=True)),
+            "rows": table.num_rows,
+            "partition": str(directory),
+            "bytes": size,
+        }
 
 
 class WritePartitions(beam.PTransform):

@@ -1,9 +1,9 @@
 """A Python API over the warehouse for notebooks: pandas or Arrow results.
 
-    from sentiment.api import open_warehouse
-    wh = open_warehouse("warehouse")
-    wh.sql("SELECT * FROM daily_sentiment WHERE source = $s", {"s": "twitter"})
-    wh.trend(source="twitter", by="week")
+from sentiment.api import open_warehouse
+wh = open_warehouse("warehouse")
+wh.sql("SELECT * FROM daily_sentiment WHERE source = $s", {"s": "twitter"})
+wh.trend(source="twitter", by="week")
 """
 
 from __future__ import annotations
@@ -40,8 +40,15 @@ class WarehouseClient:
         relation = self.con.sql(query, params=params) if params else self.con.sql(query)
         return relation.fetch_arrow_table()
 
-    def trend(self, source: str | None = None, topic: str | None = None, start: date | None = None,
-              end: date | None = None, by: str = "day", lang: str | None = None) -> pd.DataFrame:
+    def trend(
+        self,
+        source: str | None = None,
+        topic: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+        by: str = "day",
+        lang: str | None = None,
+    ) -> pd.DataFrame:
         return trend(self.warehouse, source, topic, start, end, by, self.con, lang)
 
 

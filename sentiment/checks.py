@@ -80,8 +80,16 @@ def run_checks(warehouse: Warehouse, day: date, config: CheckConfig = CheckConfi
 def _freshness(source: str, today: int, history: list[int]) -> list[Alert]:
     active = sum(1 for n in history if n > 0)
     if today == 0 and active * 2 >= len(history):
-        return [Alert(source, "freshness", "error", 0.0, 1.0,
-                      f"{source} has no documents today but had some on {active} of the last {len(history)} days")]
+        return [
+            Alert(
+                source,
+                "freshness",
+                "error",
+                0.0,
+                1.0,
+                f"{source} has no documents today but had some on {active} of the last {len(history)} days",
+            )
+        ]
     return []
 
 
@@ -91,8 +99,16 @@ def _volume(source: str, today: int, history: list[int], config: CheckConfig) ->
     mean, std = float(np.mean(history)), float(np.std(history, ddof=1))
     z = (today - mean) / max(std, math.sqrt(max(mean, 1.0)))  # Poisson noise as the floor of the spread
     if abs(z) > config.volume_z:
-        return [Alert(source, "volume", "warning", round(z, 2), config.volume_z,
-                      f"{source}: {today} documents today against a mean of {mean:.0f} (z = {z:.1f})")]
+        return [
+            Alert(
+                source,
+                "volume",
+                "warning",
+                round(z, 2),
+                config.volume_z,
+                f"{source}: {today} documents today against a mean of {mean:.0f} (z = {z:.1f})",
+            )
+        ]
     return []
 
 
@@ -106,8 +122,16 @@ def _drift(con, source: str, day: date, first: date, config: CheckConfig) -> lis
         return []
     psi = population_stability_index(scores[~today], scores[today])
     if psi > config.drift_psi:
-        return [Alert(source, "drift", "warning", round(psi, 3), config.drift_psi,
-                      f"{source}: score distribution moved (PSI {psi:.2f} against the last {(day - first).days} days)")]
+        return [
+            Alert(
+                source,
+                "drift",
+                "warning",
+                round(psi, 3),
+                config.drift_psi,
+                f"{source}: score distribution moved (PSI {psi:.2f} against the last {(day - first).days} days)",
+            )
+        ]
     return []
 
 

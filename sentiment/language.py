@@ -62,8 +62,9 @@ def _load_tables() -> tuple:
         pass
     ident = _identifier()
     tables = (
-        np.frombuffer(ident.tk_nextmove, dtype=np.uint32 if ident.tk_nextmove.itemsize == 4 else np.uint64)
-        .astype(np.int32),
+        np.frombuffer(ident.tk_nextmove, dtype=np.uint32 if ident.tk_nextmove.itemsize == 4 else np.uint64).astype(
+            np.int32
+        ),
         np.asarray(ident.tk_row, dtype=np.int64) << 8,
         np.asarray(ident.tk_output, dtype=np.int32),
         np.asarray(ident.nb_ptc, dtype=np.float32),
@@ -108,7 +109,7 @@ def detect_languages(texts: list[str], min_confidence: float = MIN_CONFIDENCE) -
     """`detect_language` of every text, computed a batch at a time."""
     out: list[str] = []
     for start in range(0, len(texts), BATCH):
-        out.extend(_detect_batch([_encode(t) for t in texts[start:start + BATCH]], min_confidence))
+        out.extend(_detect_batch([_encode(t) for t in texts[start : start + BATCH]], min_confidence))
     return out
 
 

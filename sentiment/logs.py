@@ -40,7 +40,6 @@ def configure_logging(level: int | str | None = None, beam: bool = True) -> None
     logging.getLogger("apache_beam.runners.portability.local_job_service").setLevel(logging.ERROR)
 
 
-
 MAX_WORKER_LOG_BYTES = 10 * 2**20  # past this, the worker log starts afresh (the previous one kept as .1)
 _console = None
 _redirect_lock = threading.Lock()

@@ -23,8 +23,15 @@ from types import NoneType, UnionType
 _MISSING = dataclasses.MISSING
 
 
-def option(default=_MISSING, *, help: str, flag: str | None = None, choices: tuple[str, ...] | None = None,
-           default_factory=_MISSING, shown_default: str | None = None):
+def option(
+    default=_MISSING,
+    *,
+    help: str,
+    flag: str | None = None,
+    choices: tuple[str, ...] | None = None,
+    default_factory=_MISSING,
+    shown_default: str | None = None,
+):
     """A dataclass field that is also a command-line option (`flag`, default: --field-name)."""
     metadata = {"help": help, "flag": flag, "choices": choices, "shown_default": shown_default}
     if default_factory is not _MISSING:
@@ -48,8 +55,12 @@ def _convert(kind: type):
 def parser(cls, description: str, prog: str | None = None, **defaults) -> argparse.ArgumentParser:
     """The parser of `cls`'s options; `defaults` replaces a field's default on the command line (the
     warehouse from the environment, say), and makes a required field optional."""
-    out = argparse.ArgumentParser(prog=prog, description=description, argument_default=argparse.SUPPRESS,
-                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    out = argparse.ArgumentParser(
+        prog=prog,
+        description=description,
+        argument_default=argparse.SUPPRESS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
         meta = f.metadata
@@ -71,8 +82,9 @@ def parser(cls, description: str, prog: str | None = None, **defaults) -> argpar
             kwargs["type"] = _convert(kind)
             kwargs["action"] = "append" if repeat else "store"
             kwargs["choices"] = meta["choices"]
-            kwargs["metavar"] = ("{" + ",".join(meta["choices"]) + "}" if meta["choices"]
-                                 else flag.lstrip("-").upper().replace("-", "_"))
+            kwargs["metavar"] = (
+                "{" + ",".join(meta["choices"]) + "}" if meta["choices"] else flag.lstrip("-").upper().replace("-", "_")
+            )
         out.add_argument(flag, **kwargs)
     return out
 

@@ -61,38 +61,55 @@ def plot_daily(table: pd.DataFrame, path: Path, title: str) -> Path:
 def format_scoring(summary: dict) -> str:
     """A scoring summary (pipelines.score.ScoreSummary as a dict) in one sentence."""
     counters = summary.get("counters", {})
-    skipped = {k.removeprefix("documents_skipped_"): v for k, v in counters.items()
-               if k.startswith("documents_skipped_") and v}
+    skipped = {
+        k.removeprefix("documents_skipped_"): v for k, v in counters.items() if k.startswith("documents_skipped_") and v
+    }
     why = f" ({', '.join(f'{reason} {n:,}' for reason, n in sorted(skipped.items()))})" if skipped else ""
-    line = (f"{counters.get('documents_scored', 0):,} documents scored, {counters.get('documents_skipped', 0):,} "
-            f"skipped{why}, over {summary.get('days', 0)} days in {summary.get('seconds', 0):.1f} s "
-            f"({summary.get('docs_per_s', 0):,.0f} docs/s)")
+    line = (
+        f"{counters.get('documents_scored', 0):,} documents scored, {counters.get('documents_skipped', 0):,} "
+        f"skipped{why}, over {summary.get('days', 0)} days in {summary.get('seconds', 0):.1f} s "
+        f"({summary.get('docs_per_s', 0):,.0f} docs/s)"
+    )
     if summary.get("padding_efficiency") is not None:
-        line += (f"; batches of {summary['mean_batch_size']:.0f} documents, "
-                 f"padding efficiency {summary['padding_efficiency']:.2f}")
+        line += (
+            f"; batches of {summary['mean_batch_size']:.0f} documents, "
+            f"padding efficiency {summary['padding_efficiency']:.2f}"
+        )
     return line + by_language(counters)
 
 
 def by_language(counters: dict) -> str:
     """Documents scored and skipped per language, from a scoring job's counters ("" when there is one
     language and nothing skipped for its language)."""
-    scored = {k.removeprefix("documents_given_lang_"): v for k, v in counters.items()
-              if k.startswith("documents_given_lang_") and v}
-    skipped = {k.removeprefix("documents_skipped_language_"): v for k, v in counters.items()
-               if k.startswith("documents_skipped_language_") and v}
+    scored = {
+        k.removeprefix("documents_given_lang_"): v
+        for k, v in counters.items()
+        if k.startswith("documents_given_lang_") and v
+    }
+    skipped = {
+        k.removeprefix("documents_skipped_language_"): v
+        for k, v in counters.items()
+        if k.startswith("documents_skipped_language_") and v
+    }
     if len(scored) <= 1 and not skipped:
         return ""
+
     def size(lang: str) -> tuple[int, str]:
         return -(scored.get(lang, 0) + skipped.get(lang, 0)), lang
 
     languages = sorted(set(scored) | set(skipped), key=size)
-    parts = [f"{lang} {scored[lang]:,} scored" if lang in scored else f"{lang} {skipped[lang]:,} skipped "
-             "(the model does not read it)" for lang in languages]
+    parts = [
+        f"{lang} {scored[lang]:,} scored"
+        if lang in scored
+        else f"{lang} {skipped[lang]:,} skipped (the model does not read it)"
+        for lang in languages
+    ]
     return "\nBy language: " + "; ".join(parts)
 
 
 def format_metrics(metrics: dict) -> str:
     """The headline numbers on one line (per-class tables and matrices are left to `sentiment evaluate`)."""
     keys = ("n", "accuracy", "macro_f1", "macro_recall", "ece")
-    return "  ".join(f"{k} {metrics[k]:.3f}" if isinstance(metrics[k], float) else f"{k} {metrics[k]}"
-                     for k in keys if k in metrics)
+    return "  ".join(
+        f"{k} {metrics[k]:.3f}" if isinstance(metrics[k], float) else f"{k} {metrics[k]}" for k in keys if k in metrics
+    )

@@ -73,8 +73,9 @@ BAR_DAYS = {"day": 0.8, "week": 5.6, "month": 24}
 def plot_trend(table: pd.DataFrame, path: Path, title: str, by: str = "day") -> Path:
     """Mean score with its interval above, volume below."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 5.5), dpi=110, sharex=True,
-                                      gridspec_kw={"height_ratios": [3, 1]})
+    fig, (top, bottom) = plt.subplots(
+        2, 1, figsize=(9, 5.5), dpi=110, sharex=True, gridspec_kw={"height_ratios": [3, 1]}
+    )
     periods = pd.to_datetime(table["period"])
     top.plot(periods, table["mean_score"], marker="o", markersize=3)
     top.fill_between(periods, table["ci95_low"], table["ci95_high"], alpha=0.2)

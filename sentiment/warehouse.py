@@ -1,11 +1,11 @@
 """The warehouse layout on disk and atomic, idempotent partition writes.
 
-    raw/source=<name>/date=<YYYY-MM-DD>/part-0.parquet     ingested documents
-    quarantine/source=<name>/<input-key>.parquet            records not ingested, with a reason
-    models/<version>/ and models/current                    checkpoints and the current pointer
-    scored/date=<d>/source=<s>/part-0.parquet               one row per scored document
-    aggregates/<table>/date=<d>/part-0.parquet              daily_sentiment, daily_topic_sentiment
-    manifests/score/date=<d>.json                           what scored a day, from which input
+raw/source=<name>/date=<YYYY-MM-DD>/part-0.parquet     ingested documents
+quarantine/source=<name>/<input-key>.parquet            records not ingested, with a reason
+models/<version>/ and models/current                    checkpoints and the current pointer
+scored/date=<d>/source=<s>/part-0.parquet               one row per scored document
+aggregates/<table>/date=<d>/part-0.parquet              daily_sentiment, daily_topic_sentiment
+manifests/score/date=<d>.json                           what scored a day, from which input
 """
 
 from __future__ import annotations

@@ -19,35 +19,51 @@ from sentiment_cli.common import (
 
 @app.command()
 def train(
-    data: Path = typer.Option(None, help="Directory with train.parquet (+ validation.parquet), or one Parquet file "
-                              "(text, label). Without validation data 10% of train is held out."),
-    dataset: str = typer.Option(None, help="A dataset under the data directory instead of --data, e.g. sst2; "
-                                "`general`: every labelled set mapped to negative/neutral/positive, balanced: English "
-                                "sources and tweets in ar, de, es, fr, hi, it, pt (docs/model.md, \"The general "
-                                "model\"); `general-english`: the English sources only."),
+    data: Path = typer.Option(
+        None,
+        help="Directory with train.parquet (+ validation.parquet), or one Parquet file "
+        "(text, label). Without validation data 10% of train is held out.",
+    ),
+    dataset: str = typer.Option(
+        None,
+        help="A dataset under the data directory instead of --data, e.g. sst2; "
+        "`general`: every labelled set mapped to negative/neutral/positive, balanced: English "
+        'sources and tweets in ar, de, es, fr, hi, it, pt (docs/model.md, "The general '
+        'model"); `general-english`: the English sources only.',
+    ),
     out: Path = typer.Option(None, help="Model directory to write (or use --register)."),
     config: Path = typer.Option(None, help="TOML file of training settings (TrainConfig's names); flags win."),
-    recipe: str = typer.Option(None, help="auto (default: by data size, text length and sources), short, small, "
-                               "long or general."),
+    recipe: str = typer.Option(
+        None, help="auto (default: by data size, text length and sources), short, small, long or general."
+    ),
     epochs: int = typer.Option(None, help="Most passes over the data (early stopping may end sooner)."),
     batch_size: int = typer.Option(None, help="Documents per step."),
     lr: float = typer.Option(None, help="Peak AdamW learning rate."),
     max_tokens: int = typer.Option(None, help="Texts are cut to this many tokens."),
     device: str = typer.Option(None, help="auto (CUDA when available), cpu or cuda."),
-    class_weights: bool = typer.Option(None, "--class-weights/--no-class-weights",
-                                       help="Weight the loss by inverse class frequency (skewed labels)."),
+    class_weights: bool = typer.Option(
+        None, "--class-weights/--no-class-weights", help="Weight the loss by inverse class frequency (skewed labels)."
+    ),
     seed: int = typer.Option(None, help="Seed for the holdout, shuffling, initialisation and dropout."),
-    embeddings: str = typer.Option(None, help="Word vectors to start from: auto (default: pretrained on the datasets "
-                                   "directory's unlabelled text, built once and cached), none, or an .npz file."),
-    pretrained: str = typer.Option(None, help="Start the LSTM from a pretrained language model: a .pt file from "
-                                   "`sentiment pretrain`, auto (the cached one, built once: up to 30 min on 2 cores), "
-                                   "or none (default)."),
+    embeddings: str = typer.Option(
+        None,
+        help="Word vectors to start from: auto (default: pretrained on the datasets "
+        "directory's unlabelled text, built once and cached), none, or an .npz file.",
+    ),
+    pretrained: str = typer.Option(
+        None,
+        help="Start the LSTM from a pretrained language model: a .pt file from "
+        "`sentiment pretrain`, auto (the cached one, built once: up to 30 min on 2 cores), "
+        "or none (default).",
+    ),
     resume: bool = typer.Option(False, "--resume", help="Continue from OUT/train_state.pt after an interruption."),
     max_train_samples: int = typer.Option(None, help="Use only this many training rows (quick runs)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="One epoch on 256 rows, random vectors: checks the set-up."),
     register: bool = typer.Option(
-        False, "--register", help="Run the train flow: add the model to the warehouse and make it current "
-        "if it is at least as good as the current one on --eval-data."
+        False,
+        "--register",
+        help="Run the train flow: add the model to the warehouse and make it current "
+        "if it is at least as good as the current one on --eval-data.",
     ),
     eval_data: Path = typer.Option(None, help="With --register: the fixed evaluation set (default DATA/test.parquet)."),
     metric: str = typer.Option("macro_f1", help="With --register: accuracy, macro_f1 or macro_recall."),
@@ -77,9 +93,19 @@ def train(
     data = data if data is not None else settings.data_dir / dataset
     if dry_run:  # quick: no word-vector pretraining unless asked for
         epochs, max_train_samples, embeddings = 1, 256, embeddings or "none"
-    overrides = {"recipe": recipe, "epochs": epochs, "batch_size": batch_size, "lr": lr, "max_tokens": max_tokens,
-                 "device": device, "class_weights": class_weights, "seed": seed, "embeddings": embeddings,
-                 "max_train_samples": max_train_samples, "pretrained": pretrained}
+    overrides = {
+        "recipe": recipe,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "lr": lr,
+        "max_tokens": max_tokens,
+        "device": device,
+        "class_weights": class_weights,
+        "seed": seed,
+        "embeddings": embeddings,
+        "max_train_samples": max_train_samples,
+        "pretrained": pretrained,
+    }
     overrides = {**mix_settings, **{k: v for k, v in overrides.items() if v is not None}}
     if register:
         from flows.train import train_flow
@@ -117,9 +143,13 @@ def evaluate(
     data: Path = typer.Option(..., help="Parquet file with text and label."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
     png: Path = typer.Option(None, "--png", help="Also draw the confusion matrix as a PNG."),
-    all_labels: bool = typer.Option(False, "--all-labels", help="Decide among all the model's labels even when "
-                                    "the data has fewer (by default binary data on a three-class model is decided "
-                                    "between its two labels)."),
+    all_labels: bool = typer.Option(
+        False,
+        "--all-labels",
+        help="Decide among all the model's labels even when "
+        "the data has fewer (by default binary data on a three-class model is decided "
+        "between its two labels).",
+    ),
 ):
     """Accuracy, macro-F1, macro-recall, per-class precision/recall, confusion matrix and calibration (ECE).
 
@@ -171,8 +201,12 @@ def predict(
         probs = " ".join(f"{k} {v:.2f}" for k, v in row["probabilities"].items())
         typer.echo(f"{row['label']:<9} {probs}  | {text}")
         if unread:
-            typer.secho(f"  warning: this text looks {lang}; the model reads {', '.join(reads)}: its label means "
-                        "little (scoring skips such documents)", fg=typer.colors.YELLOW, err=True)
+            typer.secho(
+                f"  warning: this text looks {lang}; the model reads {', '.join(reads)}: its label means "
+                "little (scoring skips such documents)",
+                fg=typer.colors.YELLOW,
+                err=True,
+            )
 
 
 @app.command()
@@ -200,11 +234,17 @@ def explain(
             typer.echo(json.dumps(step.__dict__))
     else:
         labels = list(steps[0].probabilities)
-        typer.echo(f"{'token':<14}" + "".join(f"{'P(' + lab + ')':>13}" for lab in labels)
-                   + f"{'input':>8}{'forget':>8}{'output':>8}")
+        typer.echo(
+            f"{'token':<14}"
+            + "".join(f"{'P(' + lab + ')':>13}" for lab in labels)
+            + f"{'input':>8}{'forget':>8}{'output':>8}"
+        )
         for step in steps:
-            typer.echo(f"{step.token[:13]:<14}" + "".join(f"{step.probabilities[lab]:>13.2f}" for lab in labels)
-                       + f"{step.input_gate:>8.2f}{step.forget_gate:>8.2f}{step.output_gate:>8.2f}")
+            typer.echo(
+                f"{step.token[:13]:<14}"
+                + "".join(f"{step.probabilities[lab]:>13.2f}" for lab in labels)
+                + f"{step.input_gate:>8.2f}{step.forget_gate:>8.2f}{step.output_gate:>8.2f}"
+            )
     if png:
         typer.echo(f"heatmap -> {plot_explanation(steps, png, text[:80])}", err=True)
 
@@ -212,8 +252,11 @@ def explain(
 @app.command()
 def embeddings(
     out: Path = typer.Option(..., help="The .npz file to write (tokens + vectors)."),
-    text: list[Path] = typer.Option(None, help="Parquet files with a text column (repeatable); default: every "
-                                    "dataset's train split and the unlabelled corpora, never a test split."),
+    text: list[Path] = typer.Option(
+        None,
+        help="Parquet files with a text column (repeatable); default: every "
+        "dataset's train split and the unlabelled corpora, never a test split.",
+    ),
     dim: int = typer.Option(128, help="Vector size: the model's embed_dim."),
     window: int = typer.Option(5, help="Words either side that count as context."),
     max_words: int = typer.Option(60000, help="Keep the most frequent words."),
@@ -237,8 +280,11 @@ def embeddings(
 
 @app.command()
 def pretrain(
-    out: Path = typer.Option(None, help="The .pt file to write; default: the warehouse's cache, keyed by the "
-                             "data and settings (built once, reused by `train --pretrained auto`)."),
+    out: Path = typer.Option(
+        None,
+        help="The .pt file to write; default: the warehouse's cache, keyed by the "
+        "data and settings (built once, reused by `train --pretrained auto`).",
+    ),
     epochs: int = typer.Option(4, help="Most passes over the text."),
     budget_minutes: float = typer.Option(30.0, help="Stop after this much training time."),
     max_tokens: int = typer.Option(64, help="Texts are cut to their first this many tokens."),

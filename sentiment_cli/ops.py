@@ -25,8 +25,11 @@ def demo(
     home: Path = HomeOption,
     data_dir: Path = DataOption,
     epochs: int = typer.Option(None, help="Training epochs (default: the training default)."),
-    verbose: bool = typer.Option(False, "--verbose", help="Show Beam's worker output (default: a log file in "
-                                 "the warehouse, <home>/logs/beam-workers.log)."),
+    verbose: bool = typer.Option(
+        False,
+        "--verbose",
+        help="Show Beam's worker output (default: a log file in the warehouse, <home>/logs/beam-workers.log).",
+    ),
 ):
     """Run the whole pipeline once as a Prefect flow: ingest, train, evaluate, score with Beam, report."""
     from sentiment.settings import DataMissingError
@@ -60,7 +63,7 @@ def demo(
     for name in ("raw", "quarantine", "models", "scored", "aggregates"):
         typer.echo(f"  {name + '/':<12} {home_dir / name}")
     typer.echo(f"  chart       {result['chart']}")
-    typer.echo(f"\nDone in {time.perf_counter() - started:.0f} s. Ask more with: sentiment query \"SELECT ...\"")
+    typer.echo(f'\nDone in {time.perf_counter() - started:.0f} s. Ask more with: sentiment query "SELECT ..."')
 
 
 @app.command()
@@ -77,9 +80,15 @@ def nightly(
     from flows.nightly import nightly_flow
 
     settings = settings_for(home, data_dir)
-    result = nightly_flow(home=settings.home, data_dir=None if config else settings.data_dir,
-                          day=date.fromisoformat(day) if day else None, config=config,
-                          timezone=timezone, lag_days=lag_days, profile=profile)
+    result = nightly_flow(
+        home=settings.home,
+        data_dir=None if config else settings.data_dir,
+        day=date.fromisoformat(day) if day else None,
+        config=config,
+        timezone=timezone,
+        lag_days=lag_days,
+        profile=profile,
+    )
     typer.echo(json.dumps(result, default=str))
 
 
@@ -87,8 +96,11 @@ def nightly(
 def deploy(
     cron: str = typer.Option("0 2 * * *", help="When the nightly run starts."),
     timezone: str = typer.Option("UTC", help="Time zone of the cron schedule and of 'the day that ended'."),
-    profile: Path = typer.Option(None, help="Runner profile the nightly and backfill runs score with, e.g. "
-                                 "infra/runners/flink-local.yaml (default: Beam's local runner)."),
+    profile: Path = typer.Option(
+        None,
+        help="Runner profile the nightly and backfill runs score with, e.g. "
+        "infra/runners/flink-local.yaml (default: Beam's local runner).",
+    ),
     home: Path = HomeOption,
     data_dir: Path = DataOption,
 ):

@@ -19,8 +19,9 @@ from sentiment_cli.common import (
 @app.command()
 def query(
     sql: str = typer.Argument(
-        ..., help="SQL over the views documents, quarantine, scored, daily_sentiment, daily_topic_sentiment, "
-        "alerts. Use $name placeholders with --param name=value for values."
+        ...,
+        help="SQL over the views documents, quarantine, scored, daily_sentiment, daily_topic_sentiment, "
+        "alerts. Use $name placeholders with --param name=value for values.",
     ),
     format: Format = typer.Option(Format.table, "--format", help="Output format."),
     out: Path = typer.Option(None, "--out", help="Write the result to this file instead of the terminal."),
@@ -86,8 +87,13 @@ def trend(
     settings = settings_for(home)
     try:
         frame = run_trend(
-            Warehouse(settings.home), source, topic,
-            date.fromisoformat(start) if start else None, date.fromisoformat(end) if end else None, by, lang=lang,
+            Warehouse(settings.home),
+            source,
+            topic,
+            date.fromisoformat(start) if start else None,
+            date.fromisoformat(end) if end else None,
+            by,
+            lang=lang,
         )
     except ValueError as err:
         fail(str(err))

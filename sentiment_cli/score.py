@@ -13,8 +13,10 @@ from sentiment_cli.common import (
 )
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True,
-                                "help_option_names": []}, add_help_option=False)
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []},
+    add_help_option=False,
+)
 def score(ctx: typer.Context):
     """Score the raw documents of a date range with Beam and replace those days' outputs (--help: every option).
 
@@ -32,8 +34,10 @@ def score(ctx: typer.Context):
     typer.echo(json.dumps(summary.as_dict()) if json_out else json.dumps(summary.as_dict(), indent=2))
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True,
-                                "help_option_names": []}, add_help_option=False)
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []},
+    add_help_option=False,
+)
 def backfill(ctx: typer.Context):
     """Score a date range as a Prefect flow, in Beam jobs of bounded size; complete days are skipped, so it
     resumes; a failed job is re-run day by day (--help: every option)."""
@@ -56,8 +60,10 @@ def backfill(ctx: typer.Context):
     if json_out:
         typer.echo(json.dumps(result.as_dict()))
     else:
-        typer.echo(f"done {len(result.done)}  skipped {len(result.skipped)}  without data {len(result.empty)}  "
-                   f"failed {len(result.failed)}  documents {result.documents}")
+        typer.echo(
+            f"done {len(result.done)}  skipped {len(result.skipped)}  without data {len(result.empty)}  "
+            f"failed {len(result.failed)}  documents {result.documents}"
+        )
         for day, error in result.failed.items():
             typer.echo(f"  failed {day}: {error}")
     if result.failed:

@@ -26,16 +26,22 @@ def write_card(directory: Path) -> Path:
         f"vocabulary {mc['vocab_size']} tokens; texts cut to {meta['max_tokens']} tokens",
         f"- Labels: {', '.join(meta['labels'])}",
         f"- Reads: {', '.join(model_languages(meta))}"
-        + (f" (training rows by language: {_language_rows(meta['language_rows'])}); documents in other "
-           "languages are skipped when scoring, counted per language" if meta.get("language_rows") else
-           " (assumed: this model was saved before languages were recorded)"),
+        + (
+            f" (training rows by language: {_language_rows(meta['language_rows'])}); documents in other "
+            "languages are skipped when scoring, counted per language"
+            if meta.get("language_rows")
+            else " (assumed: this model was saved before languages were recorded)"
+        ),
         f"- Training data: {cfg.get('data', '?')} ({data.get('train_rows', '?')} rows); "
         f"validation: {data.get('validation_source', '?')} ({data.get('validation_rows', '?')} rows)",
         f"- Recipe: {cfg.get('recipe', '?')}; best epoch {meta.get('best_epoch', '?')} of "
         f"{len(meta.get('history', []))}; seed {cfg.get('seed', '?')}",
         f"- Embedding start: {_embedding_start(cfg.get('embeddings'))}",
-        *([f"- LSTM start: pretrained language model {Path(cfg['pretrained']).name}"]
-          if cfg.get("pretrained") not in (None, "none") else []),
+        *(
+            [f"- LSTM start: pretrained language model {Path(cfg['pretrained']).name}"]
+            if cfg.get("pretrained") not in (None, "none")
+            else []
+        ),
         *_mix_lines(data.get("mix")),
         f"- Calibration: temperature {meta.get('temperature', 1.0):.2f} fitted on validation",
         "",
@@ -45,8 +51,9 @@ def write_card(directory: Path) -> Path:
         "|---|---|---|---|---|",
     ]
     for split, m in meta.get("metrics", {}).items():
-        lines.append(f"| {split} | {m.get('n', '')} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} | "
-                     f"{m['macro_recall']:.3f} |")
+        lines.append(
+            f"| {split} | {m.get('n', '')} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} | {m['macro_recall']:.3f} |"
+        )
     lines += _language_lines(meta.get("validation_by_language"))
     lines += [
         "",
@@ -70,8 +77,13 @@ def _language_lines(by_language: dict | None) -> list[str]:
     """Validation scores per language (rows held out of training and selected on), when there are several."""
     if not by_language:
         return []
-    lines = ["", "Per language (validation rows; each row decided among its source's labels):", "",
-             "| language | n | accuracy | macro-F1 |", "|---|---|---|---|"]
+    lines = [
+        "",
+        "Per language (validation rows; each row decided among its source's labels):",
+        "",
+        "| language | n | accuracy | macro-F1 |",
+        "|---|---|---|---|",
+    ]
     for lang, m in by_language.items():
         lines.append(f"| {lang} | {m['n']} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} |")
     return lines
@@ -83,8 +95,10 @@ def _mix_lines(mix: dict | None) -> list[str]:
         return []
     lines = ["- Sources (general mix; binary sources decide among their own labels):"]
     for source, row in mix.items():
-        lines.append(f"  - {source}: {row['train']} rows ({'/'.join(row['labels'])}), {row['select']} to select on, "
-                     f"{row['judged']} left out as in a judged split")
+        lines.append(
+            f"  - {source}: {row['train']} rows ({'/'.join(row['labels'])}), {row['select']} to select on, "
+            f"{row['judged']} left out as in a judged split"
+        )
     return lines
 
 

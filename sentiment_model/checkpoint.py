@@ -59,9 +59,7 @@ def save(directory: Path, bundle: ModelBundle, extra: dict | None = None) -> Pat
 def read_meta(directory: Path) -> dict:
     path = Path(directory) / META
     if not path.is_file():
-        raise FileNotFoundError(
-            f"{directory} is not a model directory (no {META}); train one with `sentiment train`"
-        )
+        raise FileNotFoundError(f"{directory} is not a model directory (no {META}); train one with `sentiment train`")
     try:
         return json.loads(path.read_text())
     except json.JSONDecodeError as err:

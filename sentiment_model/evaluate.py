@@ -19,9 +19,7 @@ def metrics(gold: list[str], predicted: list[str], labels: list[str]) -> dict:
     return {
         "accuracy": float(accuracy_score(gold, predicted)),
         "macro_f1": float(f1_score(gold, predicted, labels=labels, average="macro", zero_division=0)),
-        "macro_recall": float(
-            recall_score(gold, predicted, labels=labels, average="macro", zero_division=0)
-        ),
+        "macro_recall": float(recall_score(gold, predicted, labels=labels, average="macro", zero_division=0)),
         "n": len(gold),
     }
 
@@ -32,8 +30,13 @@ def decide(logits: torch.Tensor, labels: Sequence[str], among: Sequence[str]) ->
     return [among[i] for i in logits[:, index].argmax(dim=1).tolist()]
 
 
-def evaluate(model_dir: Path, data: Path, predictor: Predictor | None = None, subset: bool = True,
-             labelled: LabelledText | None = None) -> dict:
+def evaluate(
+    model_dir: Path,
+    data: Path,
+    predictor: Predictor | None = None,
+    subset: bool = True,
+    labelled: LabelledText | None = None,
+) -> dict:
     """The full report for `data` (a Parquet file with text and label, or `labelled` rows named `data`).
 
     When the data's labels are a proper subset of the model's (binary reviews on a three-class
@@ -57,9 +60,7 @@ def evaluate(model_dir: Path, data: Path, predictor: Predictor | None = None, su
 
 
 def report(gold: list[str], predicted: list[str], labels: list[str], logits: torch.Tensor, temperature: float) -> dict:
-    precision, recall, f1, support = precision_recall_fscore_support(
-        gold, predicted, labels=labels, zero_division=0
-    )
+    precision, recall, f1, support = precision_recall_fscore_support(gold, predicted, labels=labels, zero_division=0)
     targets = torch.tensor([labels.index(g) for g in gold])
     return {
         **metrics(gold, predicted, labels),
@@ -86,12 +87,16 @@ def format_report(result: dict) -> str:
         f"{'class':<12}{'precision':>10}{'recall':>8}{'F1':>8}{'support':>9}",
     ]
     for label, row in result["per_class"].items():
-        lines.append(f"{label[:11]:<12}{row['precision']:>10.3f}{row['recall']:>8.3f}{row['f1']:>8.3f}"
-                     f"{row['support']:>9}")
+        lines.append(
+            f"{label[:11]:<12}{row['precision']:>10.3f}{row['recall']:>8.3f}{row['f1']:>8.3f}{row['support']:>9}"
+        )
     labels = result["confusion"]["labels"]
     width = max(9, *(len(label) + 1 for label in labels))
-    lines += ["", "confusion matrix (rows: true, columns: predicted)",
-              " " * 12 + "".join(f"{label[:width - 1]:>{width}}" for label in labels)]
+    lines += [
+        "",
+        "confusion matrix (rows: true, columns: predicted)",
+        " " * 12 + "".join(f"{label[: width - 1]:>{width}}" for label in labels),
+    ]
     for label, row in zip(labels, result["confusion"]["matrix"], strict=True):
         lines.append(f"{label[:11]:<12}" + "".join(f"{c:>{width}}" for c in row))
     return "\n".join(lines)
@@ -101,5 +106,7 @@ def _subset_line(result: dict) -> list[str]:
     among, model = result.get("decided_among"), result.get("model_labels")
     if not among or not model or len(among) == len(model):
         return []
-    return [f"decided among the data's labels {', '.join(among)} only (the model knows {', '.join(model)}); "
-            "--all-labels decides among all of them"]
+    return [
+        f"decided among the data's labels {', '.join(among)} only (the model knows {', '.join(model)}); "
+        "--all-labels decides among all of them"
+    ]

@@ -84,8 +84,9 @@ def plot_explanation(steps: list[TokenStep], path: Path, title: str) -> Path:
     ax.set_yticks(range(len(rows)), rows)
     for y, row in enumerate(grid):
         for x, value in enumerate(row):
-            ax.text(x, y, f"{value:.2f}", ha="center", va="center", fontsize=7,
-                    color="white" if value < 0.6 else "black")
+            ax.text(
+                x, y, f"{value:.2f}", ha="center", va="center", fontsize=7, color="white" if value < 0.6 else "black"
+            )
     ax.axhline(len(labels) - 0.5, color="white", linewidth=2)
     ax.set_title(title)
     fig.colorbar(image, ax=ax, fraction=0.025)

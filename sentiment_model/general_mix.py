@@ -30,8 +30,13 @@ log = logging.getLogger(__name__)
 
 NAME = "general"  # `sentiment train --dataset general`
 POLARITY = ("negative", "neutral", "positive")
-EMOTION_POLARITY = {"joy": "positive", "neutral": "neutral", "anger": "negative", "sadness": "negative",
-                    "fear": "negative"}
+EMOTION_POLARITY = {
+    "joy": "positive",
+    "neutral": "neutral",
+    "anger": "negative",
+    "sadness": "negative",
+    "fear": "negative",
+}
 # The evaluation split of every dataset, as judged by bench.accuracy: never in the mix.
 JUDGED_SPLITS = (
     "sst2/validation.parquet",
@@ -68,8 +73,11 @@ ENGLISH_MIX = MixConfig(
         Part("semeval2013_twitter", "semeval2013_twitter/train.parquet", "semeval2013_twitter/validation.parquet"),
         Part("airline_tweets", "airline_tweets/train.parquet", "airline_tweets/validation.parquet"),
         Part("tweeteval_sentiment", "tweeteval_sentiment/validation.parquet", select_share=0.25),
-        Part("financial_phrasebank", "financial_phrasebank_50agree/train.parquet",
-             "financial_phrasebank_50agree/validation.parquet"),
+        Part(
+            "financial_phrasebank",
+            "financial_phrasebank_50agree/train.parquet",
+            "financial_phrasebank_50agree/validation.parquet",
+        ),
         Part("nlp_text_emotion", "nlp_text_emotion/train.parquet", emotions=True),
         Part("sst2", "sst2/train.parquet", "sst2/test.parquet", cap=12000),
         Part("imdb", "imdb/train.parquet", cap=3000, select_cap=500),
@@ -79,8 +87,9 @@ ENGLISH_MIX = MixConfig(
 # its validation split is judged per language, so 10% of its train split is held out to select on.
 # Measured against the English mix in one run (docs/model.md, "Eight languages"): ahead of fastText's
 # published scores in all seven languages, English within 0.01 except financial_phrasebank (-0.019).
-DEFAULT_MIX = MULTILINGUAL_MIX = replace(ENGLISH_MIX, parts=(
-    *ENGLISH_MIX.parts, Part("umsab_multilingual", "umsab_multilingual/train.parquet", lang=None)))
+DEFAULT_MIX = MULTILINGUAL_MIX = replace(
+    ENGLISH_MIX, parts=(*ENGLISH_MIX.parts, Part("umsab_multilingual", "umsab_multilingual/train.parquet", lang=None))
+)
 
 ENGLISH_NAME = "general-english"  # `sentiment train --dataset general-english`: the English sources only
 # The named mixes `sentiment train --dataset` knows, with the training settings each needs: with a
@@ -167,26 +176,41 @@ def build(data_dir: Path, out: Path, mix: MixConfig = DEFAULT_MIX) -> Path:
         kept, counts = _unseen(rows, banned, seen)
         kept = _sample(kept, part.cap, mix.seed)
         chosen = _sample(chosen, part.select_cap, mix.seed)
-        train += [(t, y, part.source, part.lang or languages.get(t)) for t, y in zip(kept.texts, kept.labels,
-                                                                                       strict=True)]
-        select += [(t, y, part.source, part.lang or languages.get(t)) for t, y in zip(chosen.texts, chosen.labels,
-                                                                                        strict=True)]
+        train += [
+            (t, y, part.source, part.lang or languages.get(t)) for t, y in zip(kept.texts, kept.labels, strict=True)
+        ]
+        select += [
+            (t, y, part.source, part.lang or languages.get(t)) for t, y in zip(chosen.texts, chosen.labels, strict=True)
+        ]
         report[part.source] = {**counts, "train": len(kept.texts), "labels": sorted(set(kept.labels))}
     excluded = banned | {normalise(t) for t, *_ in train}
     select = [r for r in select if normalise(r[0]) and normalise(r[0]) not in excluded]
     for source, counts in report.items():
         counts["select"] = sum(r[2] == source for r in select)
     if not train:
-        raise FileNotFoundError(f"no labelled dataset of the general mix found under {data_dir} "
-                                f"(looked for {', '.join(p.train for p in mix.parts)})")
+        raise FileNotFoundError(
+            f"no labelled dataset of the general mix found under {data_dir} "
+            f"(looked for {', '.join(p.train for p in mix.parts)})"
+        )
     out.mkdir(parents=True, exist_ok=True)
     for name, rows in (("train", train), ("validation", select)):
-        table = pa.table({"text": [r[0] for r in rows], "label": [r[1] for r in rows], "source": [r[2] for r in rows],
-                          "lang": pa.array([r[3] for r in rows], pa.string())})
+        table = pa.table(
+            {
+                "text": [r[0] for r in rows],
+                "label": [r[1] for r in rows],
+                "source": [r[2] for r in rows],
+                "lang": pa.array([r[3] for r in rows], pa.string()),
+            }
+        )
         pq.write_table(table, out / f"{name}.parquet")
     (out / "mix.json").write_text(json.dumps({"sources": report, "mix": asdict(mix)}, indent=2))
-    log.info("general mix: %d training rows, %d selection rows from %d sources (%s)",
-             len(train), len(select), len(report), out)
+    log.info(
+        "general mix: %d training rows, %d selection rows from %d sources (%s)",
+        len(train),
+        len(select),
+        len(report),
+        out,
+    )
     return out
 
 

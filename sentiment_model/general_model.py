@@ -30,8 +30,9 @@ def model_key(mix: Path, vectors: Path | None, overrides: dict, lm: Path | None 
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def cached_general_model(data_dir: Path, cache_dir: Path, embeddings_cache: Path,
-                         overrides: dict | None = None, lm_cache: Path | None = None) -> tuple[Path, bool]:
+def cached_general_model(
+    data_dir: Path, cache_dir: Path, embeddings_cache: Path, overrides: dict | None = None, lm_cache: Path | None = None
+) -> tuple[Path, bool]:
     """The general model's directory, and whether it was trained now (False: reused from the cache)."""
     mix_config, settings = general_mix.NAMED[general_mix.NAME]
     overrides = {**settings, **(overrides or {})}

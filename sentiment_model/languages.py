@@ -28,8 +28,9 @@ def model_languages(meta: dict) -> tuple[str, ...]:
     return tuple(meta.get("languages") or ASSUMED)
 
 
-def training_languages(texts: Sequence[str], langs: Sequence[str | None] | None = None, seed: int = 13,
-                       sample: int = SAMPLE) -> dict[str, int]:
+def training_languages(
+    texts: Sequence[str], langs: Sequence[str | None] | None = None, seed: int = 13, sample: int = SAMPLE
+) -> dict[str, int]:
     """Rows per language in training data: the rows' own `lang` where given, the rest identified
     (on a seeded sample of at most `sample` texts, scaled up to their number)."""
     from sentiment.language import detect_languages
@@ -49,8 +50,7 @@ def training_languages(texts: Sequence[str], langs: Sequence[str | None] | None 
 def reads(counts: dict[str, int], min_share: float = MIN_SHARE) -> list[str]:
     """The languages with at least `min_share` of the rows (never `und`), sorted."""
     total = sum(counts.values())
-    return sorted(lang for lang, n in counts.items()
-                  if lang != UNDETERMINED and total and n / total >= min_share)
+    return sorted(lang for lang, n in counts.items() if lang != UNDETERMINED and total and n / total >= min_share)
 
 
 def scoring_languages(meta: dict, choice: str = "model") -> frozenset[str] | None:

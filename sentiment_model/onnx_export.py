@@ -42,10 +42,16 @@ def export(model_dir: Path, path: Path) -> Path:
     try:
         with warnings.catch_warnings(), _quiet_stderr():
             warnings.simplefilter("ignore")  # the exporter's notes on packed sequences' shape inference
-            torch.onnx.export(model, (tokens, lengths), scratch, input_names=["tokens", "lengths"],
-                              output_names=["logits"], dynamic_axes={"tokens": {0: "batch", 1: "time"},
-                                                                     "lengths": {0: "batch"}},
-                              dynamo=False, opset_version=17)
+            torch.onnx.export(
+                model,
+                (tokens, lengths),
+                scratch,
+                input_names=["tokens", "lengths"],
+                output_names=["logits"],
+                dynamic_axes={"tokens": {0: "batch", 1: "time"}, "lengths": {0: "batch"}},
+                dynamo=False,
+                opset_version=17,
+            )
         check(model, scratch)
         os.replace(scratch, path)
     finally:
@@ -84,8 +90,9 @@ def check(model: torch.nn.Module, path: str | Path) -> None:
             got = logits(run, tokens, lengths)
             worst = float((expected - got).abs().max())
             if worst > TOLERANCE:
-                raise RuntimeError(f"the ONNX export differs from the model by {worst:.2e} (> {TOLERANCE}); "
-                                   "score with --backend torch")
+                raise RuntimeError(
+                    f"the ONNX export differs from the model by {worst:.2e} (> {TOLERANCE}); score with --backend torch"
+                )
 
 
 def _example(vocab: int, batch: int, width: int, generator: torch.Generator | None = None):

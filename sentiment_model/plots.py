@@ -42,8 +42,15 @@ def confusion_matrix_png(matrix: list[list[int]], labels: list[str], path: Path,
     ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
     for i, row in enumerate(matrix):
         for j, count in enumerate(row):
-            ax.text(j, i, f"{count}\n{shares[i][j]:.0%}", ha="center", va="center", fontsize=8,
-                    color="white" if shares[i][j] > 0.6 else "black")
+            ax.text(
+                j,
+                i,
+                f"{count}\n{shares[i][j]:.0%}",
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if shares[i][j] > 0.6 else "black",
+            )
     ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
     ax.set_yticks(range(len(labels)), labels)
     ax.set_xlabel("predicted")

@@ -67,8 +67,9 @@ class BiLanguageModel(nn.Module):
 
     def forward(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Mean negative log-likelihood per predicted token, both directions."""
-        packed = pack_padded_sequence(self.dropout(self.embedding(tokens)), lengths.cpu(), batch_first=True,
-                                      enforce_sorted=False)
+        packed = pack_padded_sequence(
+            self.dropout(self.embedding(tokens)), lengths.cpu(), batch_first=True, enforce_sorted=False
+        )
         outputs, _ = self.lstm(packed)
         outputs, _ = pad_packed_sequence(outputs, batch_first=True, total_length=tokens.size(1))
         outputs = self.dropout(outputs)
@@ -95,9 +96,17 @@ def pretrain(texts: list[str], out: Path, cfg: PretrainConfig = PretrainConfig()
     steps = cfg.epochs * -(-len(ids) // cfg.batch_size)
     warm = max(1, steps // 50)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda s: min((s + 1) / warm, max(0.05, (steps - s) / max(1, steps - warm))))
-    log.info("pretraining on %d texts (%d tokens), vocabulary %d, device %s, at most %d epochs or %.0f min",
-             len(ids), sum(map(len, ids)), len(vocab), device, cfg.epochs, cfg.budget_minutes)
+        optimiser, lambda s: min((s + 1) / warm, max(0.05, (steps - s) / max(1, steps - warm)))
+    )
+    log.info(
+        "pretraining on %d texts (%d tokens), vocabulary %d, device %s, at most %d epochs or %.0f min",
+        len(ids),
+        sum(map(len, ids)),
+        len(vocab),
+        device,
+        cfg.epochs,
+        cfg.budget_minutes,
+    )
     started, history, out_of_time = time.perf_counter(), [], False
     for epoch in range(1, cfg.epochs + 1):
         model.train()
@@ -118,10 +127,22 @@ def pretrain(texts: list[str], out: Path, cfg: PretrainConfig = PretrainConfig()
                 out_of_time = True
                 break
         seconds = time.perf_counter() - t0
-        history.append({"epoch": epoch, "loss": round(total / max(count, 1), 4), "batches": count,
-                        "tokens_per_s": round(tokens_seen / seconds), "seconds": round(seconds, 1)})
-        log.info("pretrain epoch %d: loss %.4f (perplexity %.0f), %d tokens/s", epoch, total / max(count, 1),
-                 torch.tensor(total / max(count, 1)).exp(), tokens_seen / seconds)
+        history.append(
+            {
+                "epoch": epoch,
+                "loss": round(total / max(count, 1), 4),
+                "batches": count,
+                "tokens_per_s": round(tokens_seen / seconds),
+                "seconds": round(seconds, 1),
+            }
+        )
+        log.info(
+            "pretrain epoch %d: loss %.4f (perplexity %.0f), %d tokens/s",
+            epoch,
+            total / max(count, 1),
+            torch.tensor(total / max(count, 1)).exp(),
+            tokens_seen / seconds,
+        )
         if out_of_time:
             log.info("pretraining stopped at its %.0f-minute budget", cfg.budget_minutes)
             break
@@ -129,8 +150,18 @@ def pretrain(texts: list[str], out: Path, cfg: PretrainConfig = PretrainConfig()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp")
-    torch.save({"state": state, "vocab": vocab.itos, "config": asdict(cfg), "history": history,
-                "texts": len(ids), "seconds": round(time.perf_counter() - started, 1), "device": device}, tmp)
+    torch.save(
+        {
+            "state": state,
+            "vocab": vocab.itos,
+            "config": asdict(cfg),
+            "history": history,
+            "texts": len(ids),
+            "seconds": round(time.perf_counter() - started, 1),
+            "device": device,
+        },
+        tmp,
+    )
     tmp.replace(out)
     return out
 
@@ -145,12 +176,14 @@ def load(path: Path) -> dict:
 def start_from(model: nn.Module, vocab: Vocab, lm: dict) -> int:
     """Copy the language model's LSTM into `model` and its embedding rows for the words both know;
     returns how many words were copied."""
-    lstm_state = {k[len("lstm."):]: v for k, v in lm["state"].items() if k.startswith("lstm.")}
+    lstm_state = {k[len("lstm.") :]: v for k, v in lm["state"].items() if k.startswith("lstm.")}
     try:
         model.lstm.load_state_dict(lstm_state)
     except RuntimeError as err:
-        raise ValueError(f"the pretrained language model does not fit this classifier (embed_dim, hidden_dim, "
-                         f"one bidirectional layer must match: {lm['config']}): {err}") from None
+        raise ValueError(
+            f"the pretrained language model does not fit this classifier (embed_dim, hidden_dim, "
+            f"one bidirectional layer must match: {lm['config']}): {err}"
+        ) from None
     index = {t: i for i, t in enumerate(lm["vocab"])}
     hits = [(i, index[t]) for i, t in enumerate(vocab.itos) if t in index]
     weights = lm["state"]["embedding.weight"]

@@ -17,8 +17,15 @@ RECIPES: dict[str, dict] = {
     # few thousand short texts: more passes, longer patience
     "small": {"max_tokens": 128, "batch_size": 32, "epochs": 20, "lr": 2e-3, "dropout": 0.5, "patience": 5},
     # the general mix (several sources, sentiment_model.general): 46k texts, ~50 s an epoch on 2 cores
-    "general": {"max_tokens": 128, "read_tokens": 400, "batch_size": 64, "epochs": 6, "lr": 2e-3, "dropout": 0.5,
-                "patience": 3},
+    "general": {
+        "max_tokens": 128,
+        "read_tokens": 400,
+        "batch_size": 64,
+        "epochs": 6,
+        "lr": 2e-3,
+        "dropout": 0.5,
+        "patience": 3,
+    },
     # reviews and articles: longer cut, smaller batches
     "long": {"max_tokens": 400, "batch_size": 32, "epochs": 4, "lr": 2e-3, "dropout": 0.5, "patience": 2},
 }

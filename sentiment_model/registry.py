@@ -13,8 +13,9 @@ from sentiment_model import checkpoint
 from sentiment_model.card import write_card
 
 
-def register(warehouse: Warehouse, trained: Path, test_metrics: dict | None, make_current: bool = True,
-             copy: bool = False) -> Path:
+def register(
+    warehouse: Warehouse, trained: Path, test_metrics: dict | None, make_current: bool = True, copy: bool = False
+) -> Path:
     """Move (or `copy`) a trained model directory to `models/<version>/`, record its test metrics.
 
     A version that is already registered is kept as it is (its metrics updated)."""

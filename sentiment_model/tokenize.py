@@ -34,8 +34,10 @@ def _marks() -> str:
 _MARK = _marks()
 _LETTER = rf"(?:[^\W\d_]|{_MARK})"  # a letter, or a mark that belongs to the letter before it
 # French and Italian elided articles and pronouns (l', d', qu', dell', un'), at a word's start, before a vowel or h
-_ELISION = (r"(?<![^\W\d_])(?i:qu|dell|dall|nell|sull|all|coll|quell|quest|tutt|un|[cdjlmnst])['’]"
-            r"(?=(?i:[aeiouhyàâäéèêëîïôöùûüœæáíóúìò]))")
+_ELISION = (
+    r"(?<![^\W\d_])(?i:qu|dell|dall|nell|sull|all|coll|quell|quest|tutt|un|[cdjlmnst])['’]"
+    r"(?=(?i:[aeiouhyàâäéèêëîïôöùûüœæáíóúìò]))"
+)
 _EMOTICON = (
     r"(?:[<>]?[:;=8xX][\-o\*']?[\)\]\(\[dDpP/\\|@3}{]+"  # :-) ;P :D
     r"|[\)\]\(\[dDpP/\\|@}{]+[\-o\*']?[:;=8]"  # (-:

@@ -86,8 +86,11 @@ class TrainConfig:
     def __post_init__(self) -> None:
         self.data, self.out = Path(self.data), Path(self.out)
         if self.languages is not None:
-            self.languages = tuple(self.languages) if not isinstance(self.languages, str) else \
-                tuple(code.strip() for code in self.languages.split(",") if code.strip())
+            self.languages = (
+                tuple(self.languages)
+                if not isinstance(self.languages, str)
+                else tuple(code.strip() for code in self.languages.split(",") if code.strip())
+            )
         if self.embeddings is not None and str(self.embeddings) not in ("auto", "none"):
             self.embeddings = Path(self.embeddings)
         if self.pretrained is not None and str(self.pretrained) not in ("auto", "none"):
@@ -196,7 +199,13 @@ def train(cfg: TrainConfig, on_epoch: Callable[[dict], None] | None = None) -> P
     loss_fn.to(device)
     log.info(
         "training on %d documents (%s; validation: %s), vocabulary %d, labels %s, recipe %s, device %s",
-        len(ids), cfg.data, splits.validation_source, len(vocab), labels, cfg.recipe, device,
+        len(ids),
+        cfg.data,
+        splits.validation_source,
+        len(vocab),
+        labels,
+        cfg.recipe,
+        device,
     )
     bundle = checkpoint.ModelBundle(model, model.config, vocab, labels, cfg.max_tokens, version="")
     state = _Progress(cfg.select_metric)
@@ -208,8 +217,14 @@ def train(cfg: TrainConfig, on_epoch: Callable[[dict], None] | None = None) -> P
         loss, tokens = _run_epoch(model, optimiser, scheduler, loss_fn, ids, (targets, allowed), cfg, epoch, device)
         seconds = time.perf_counter() - t0
         scores = _validate(Predictor(bundle, device), splits.validation, labels, source_labels)
-        record = {"epoch": epoch, "train_loss": loss, "lr": scheduler.get_last_lr()[0], "epoch_seconds":
-                  round(seconds, 2), "tokens_per_s": round(tokens / seconds), **scores}
+        record = {
+            "epoch": epoch,
+            "train_loss": loss,
+            "lr": scheduler.get_last_lr()[0],
+            "epoch_seconds": round(seconds, 2),
+            "tokens_per_s": round(tokens / seconds),
+            **scores,
+        }
         state.add(record, model)
         log.info("epoch %d: loss %.4f, %d tokens/s, validation %s", epoch, loss, tokens / seconds, _fmt(scores))
         state.save(cfg, model, optimiser, scheduler)
@@ -226,16 +241,25 @@ def train(cfg: TrainConfig, on_epoch: Callable[[dict], None] | None = None) -> P
     bundle.max_tokens = cfg.read_tokens or cfg.max_tokens
     bundle.version = checkpoint.new_version(model)
     bundle.metrics = {"validation": state.best_metrics}
-    by_language = _by_language(logits, splits.validation, _lang_column(
-        cfg.data, len(splits.validation.texts), "validation"), labels, source_labels)
+    by_language = _by_language(
+        logits,
+        splits.validation,
+        _lang_column(cfg.data, len(splits.validation.texts), "validation"),
+        labels,
+        source_labels,
+    )
     language_rows = training_languages(splits.train.texts, _lang_column(cfg.data, len(splits.train.texts)))
     extra = {
         "languages": list(cfg.languages) if cfg.languages else reads(language_rows),
         "language_rows": language_rows,
         **({"validation_by_language": by_language} if by_language else {}),
         "train_config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()},
-        "data": {"train_rows": len(ids), "validation_rows": len(splits.validation.texts),
-                 "validation_source": splits.validation_source, **_mix_report(cfg.data)},
+        "data": {
+            "train_rows": len(ids),
+            "validation_rows": len(splits.validation.texts),
+            "validation_source": splits.validation_source,
+            **_mix_report(cfg.data),
+        },
         "best_epoch": state.best_epoch,
         "history": state.history,
         "calibration": calibration,
@@ -279,8 +303,12 @@ class _Progress:
     def save(self, cfg: TrainConfig, model, optimiser, scheduler) -> None:
         cfg.out.mkdir(parents=True, exist_ok=True)
         payload = {
-            "config": _resume_key(cfg), "history": self.history, "best_epoch": self.best_epoch,
-            "best_state": self.best_state, "model": model.state_dict(), "optimiser": optimiser.state_dict(),
+            "config": _resume_key(cfg),
+            "history": self.history,
+            "best_epoch": self.best_epoch,
+            "best_state": self.best_state,
+            "model": model.state_dict(),
+            "optimiser": optimiser.state_dict(),
             "scheduler": scheduler.state_dict(),
         }
         tmp = cfg.out / (STATE + ".tmp")
@@ -398,15 +426,18 @@ def _validate(predictor: Predictor, data, labels: list[str], source_labels: dict
     per_source = {}
     for source in sorted(set(data.sources)):
         rows = [i for i, s in enumerate(data.sources) if s == source]
-        per_source[source] = metrics([data.labels[i] for i in rows], [predicted[i] for i in rows],
-                                     source_labels.get(source, labels))
-    mean = {k: sum(m[k] for m in per_source.values()) / len(per_source) for k in ("accuracy", "macro_f1",
-                                                                                 "macro_recall")}
+        per_source[source] = metrics(
+            [data.labels[i] for i in rows], [predicted[i] for i in rows], source_labels.get(source, labels)
+        )
+    mean = {
+        k: sum(m[k] for m in per_source.values()) / len(per_source) for k in ("accuracy", "macro_f1", "macro_recall")
+    }
     return {**mean, "n": len(data.texts), "sources": {s: round(m["macro_f1"], 4) for s, m in per_source.items()}}
 
 
-def _by_language(logits: torch.Tensor, data, langs: list[str | None] | None, labels: list[str],
-                 source_labels: dict[str, list[str]]) -> dict:
+def _by_language(
+    logits: torch.Tensor, data, langs: list[str | None] | None, labels: list[str], source_labels: dict[str, list[str]]
+) -> dict:
     """Scores per language on the validation rows when they have several languages (a row of a mixed
     source decided among its source's labels), for model.json and the card; else {}."""
     if not langs or len(set(langs)) < 2:
@@ -438,9 +469,7 @@ def _calibrate(logits: torch.Tensor, data, label_id: dict[str, int]) -> dict:
     return {
         "temperature": round(temperature, 4),
         "validation_ece_before": round(expected_calibration_error(torch.softmax(logits, -1), targets), 4),
-        "validation_ece_after": round(
-            expected_calibration_error(torch.softmax(logits / temperature, -1), targets), 4
-        ),
+        "validation_ece_after": round(expected_calibration_error(torch.softmax(logits / temperature, -1), targets), 4),
     }
 
 
@@ -457,4 +486,3 @@ def _write_curve(out: Path, history: list[dict], metric: str) -> None:
 
 def _fmt(scores: dict) -> str:
     return ", ".join(f"{k} {v:.4f}" for k, v in scores.items() if isinstance(v, float))
-

@@ -41,8 +41,7 @@ class Vocab:
         self._split: dict[str, list[str]] = {}
 
     @classmethod
-    def build(cls, documents: Iterable[list[str]], min_freq: int = 2, max_size: int = 30000,
-              pieces: int = 0) -> Vocab:
+    def build(cls, documents: Iterable[list[str]], min_freq: int = 2, max_size: int = 30000, pieces: int = 0) -> Vocab:
         """The `max_size` most frequent tokens seen at least `min_freq` times (ties by token), then up to
         `pieces` word pieces learnt from the tokens left out (see `learn_pieces`)."""
         if min_freq < 1 or max_size < 3 or pieces < 0:

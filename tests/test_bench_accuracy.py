@@ -42,14 +42,35 @@ def test_general_group_judges_one_model_on_every_split_beside_its_peers(tmp_path
     data = write_general_data(tmp_path / "data")
     tweets = labelled_rows(40, 31)  # the multilingual split, judged one language at a time
     (data / "umsab_multilingual").mkdir()
-    pq.write_table(pa.table({"text": [r["text"] for r in tweets], "label": [r["label"] for r in tweets],
-                             "lang": ["fr", "de"] * 20}), data / "umsab_multilingual" / "validation.parquet")
+    pq.write_table(
+        pa.table(
+            {"text": [r["text"] for r in tweets], "label": [r["label"] for r in tweets], "lang": ["fr", "de"] * 20}
+        ),
+        data / "umsab_multilingual" / "validation.parquet",
+    )
     tweets = labelled_rows(60, 37)
-    pq.write_table(pa.table({"text": [r["text"] for r in tweets], "label": [r["label"] for r in tweets],
-                             "lang": ["fr", "de"] * 30}), data / "umsab_multilingual" / "train.parquet")
+    pq.write_table(
+        pa.table(
+            {"text": [r["text"] for r in tweets], "label": [r["label"] for r in tweets], "lang": ["fr", "de"] * 30}
+        ),
+        data / "umsab_multilingual" / "train.parquet",
+    )
     out = tmp_path / "results"
-    result = accuracy.main(["--dataset", "general", "--quick", "--data-dir", str(data), "--out", str(out),
-                            "--general-variant", "no-binary", "--general-variant", "english"])
+    result = accuracy.main(
+        [
+            "--dataset",
+            "general",
+            "--quick",
+            "--data-dir",
+            str(data),
+            "--out",
+            str(out),
+            "--general-variant",
+            "no-binary",
+            "--general-variant",
+            "english",
+        ]
+    )
     mixed = result["general"]
     judged = {row["task"]: row for row in mixed["rows"]}
     assert set(judged) == {"sst2", "airline_tweets", "nlp_text_emotion", "umsab_de", "umsab_fr"}

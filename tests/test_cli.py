@@ -47,13 +47,14 @@ def test_predict_uses_the_current_model(home):
     rows = [json.loads(line) for line in result.stdout.strip().splitlines()]
     assert [r["label"] for r in rows] == ["positive", "negative"]
     spanish = runner.invoke(app, ["predict", "--home", str(home), "¡Qué maravilla de día, me encanta!"])
-    assert spanish.exit_code == 0 and "this text looks es; the model reads en: its label means little" in \
-        spanish.output
+    assert spanish.exit_code == 0 and "this text looks es; the model reads en: its label means little" in spanish.output
 
 
 def test_score_then_query_in_every_format(home):
-    scored = runner.invoke(app, ["score", "--home", str(home), "--from", "2015-02-17", "--to", "2015-02-20",
-                                 "--json", "--runner=FnApiRunner"])
+    scored = runner.invoke(
+        app,
+        ["score", "--home", str(home), "--from", "2015-02-17", "--to", "2015-02-20", "--json", "--runner=FnApiRunner"],
+    )
     assert scored.exit_code == 0, scored.output
     summary = json.loads(scored.stdout.strip().splitlines()[-1])
     assert summary["counters"]["documents_scored"] == 71
@@ -80,8 +81,10 @@ def test_train_dry_run(labelled_dir, tmp_path):
 
 
 def test_train_the_general_dataset(tmp_path):
-    result = runner.invoke(app, ["train", "--dataset", "general", "--out", str(tmp_path / "m"), "--dry-run",
-                                 "--home", str(tmp_path / "wh")])
+    result = runner.invoke(
+        app,
+        ["train", "--dataset", "general", "--out", str(tmp_path / "m"), "--dry-run", "--home", str(tmp_path / "wh")],
+    )
     assert result.exit_code == 0, result.output
     meta = json.loads((tmp_path / "m" / "model.json").read_text())
     assert meta["labels"] == ["negative", "neutral", "positive"] and "airline_tweets" in meta["data"]["mix"]
@@ -91,9 +94,24 @@ def test_train_the_general_dataset(tmp_path):
 def test_train_from_a_config_file_and_a_single_parquet(labelled_dir, tmp_path):
     config = tmp_path / "train.toml"
     config.write_text("epochs = 1\nembed_dim = 16\nhidden_dim = 16\nmin_freq = 1\n")
-    result = runner.invoke(app, ["train", "--data", str(labelled_dir / "train.parquet"), "--out", str(tmp_path / "m"),
-                                 "--config", str(config), "--max-tokens", "32", "--home", str(tmp_path / "wh"),
-                                 "--embeddings", "none"])  # nothing written outside tmp_path
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            "--data",
+            str(labelled_dir / "train.parquet"),
+            "--out",
+            str(tmp_path / "m"),
+            "--config",
+            str(config),
+            "--max-tokens",
+            "32",
+            "--home",
+            str(tmp_path / "wh"),
+            "--embeddings",
+            "none",
+        ],
+    )  # nothing written outside tmp_path
     assert result.exit_code == 0, result.output
     meta = json.loads((tmp_path / "m" / "model.json").read_text())
     assert meta["model_config"]["hidden_dim"] == 16 and meta["max_tokens"] == 32
@@ -130,8 +148,10 @@ def test_models_import_copies_a_model_into_the_registry_and_can_make_it_current(
     assert len(rows) == 1 and not rows[0]["current"] and trained.is_dir()  # copied, the original stays
     again = runner.invoke(app, ["models", "import", str(trained), "--current", "--home", str(home)])
     assert again.exit_code == 0 and "now current" in again.stdout
-    rows = [json.loads(line) for line in runner.invoke(app, ["models", "list", "--home", str(home),
-                                                             "--json"]).stdout.splitlines()]
+    rows = [
+        json.loads(line)
+        for line in runner.invoke(app, ["models", "list", "--home", str(home), "--json"]).stdout.splitlines()
+    ]
     assert len(rows) == 1 and rows[0]["current"]  # the same version is not copied twice
     bad = runner.invoke(app, ["models", "import", str(tmp_path), "--home", str(home)])
     assert bad.exit_code == 2 and "not a model directory" in bad.output

@@ -71,8 +71,16 @@ def test_convert_airline_csv_into_the_published_layout(tmp_path):
     rows = []
     for i in range(30):
         label = ["negative", "neutral", "positive"][i % 3]
-        rows.append({"tweet_id": str(1000 + i), "airline_sentiment": label, "airline": "United",
-                     "name": f"u{i}", "text": f"tweet {i}", "tweet_created": "2015-02-24 11:35:52 -0800"})
+        rows.append(
+            {
+                "tweet_id": str(1000 + i),
+                "airline_sentiment": label,
+                "airline": "United",
+                "name": f"u{i}",
+                "text": f"tweet {i}",
+                "tweet_created": "2015-02-24 11:35:52 -0800",
+            }
+        )
     rows.append(dict(rows[0]))  # a repeated id, as in the real file
     csv = tmp_path / "Tweets.csv"
     pd.DataFrame(rows).to_csv(csv, index=False)

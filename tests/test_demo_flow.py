@@ -17,8 +17,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.integration]
 def _snapshot(wh):
     return (
         run_query(wh, "SELECT * EXCLUDE (ingested_at) FROM documents ORDER BY doc_id"),
-        run_query(wh, "SELECT * EXCLUDE (model_version, p_negative, p_neutral, p_positive, score) "
-                      "FROM scored ORDER BY doc_id"),
+        run_query(
+            wh, "SELECT * EXCLUDE (model_version, p_negative, p_neutral, p_positive, score) FROM scored ORDER BY doc_id"
+        ),
         run_query(wh, "SELECT date, source, lang, documents FROM daily_sentiment ORDER BY ALL"),
     )
 
@@ -40,8 +41,11 @@ def test_demo_flow_end_to_end_and_rerun(prefect_harness, demo_data, tmp_path):
 
     assert {"accuracy", "macro_f1", "macro_recall", "n", "per_class", "confusion", "ece"} <= set(result["test_metrics"])
     assert result["model_trained"] and list(result["evaluations"]) == ["airline_tweets/test.parquet"]
-    assert json.loads((wh.models / "current" / "model.json").read_text())["labels"] == ["negative", "neutral",
-                                                                                        "positive"]
+    assert json.loads((wh.models / "current" / "model.json").read_text())["labels"] == [
+        "negative",
+        "neutral",
+        "positive",
+    ]
     assert (wh.models / "current").resolve().name == result["model"].split("/")[-1]
     assert result["chart"].endswith(".png") and (wh.reports / "daily_sentiment.png").stat().st_size > 10_000
     assert list(result["daily_table"]["source"].unique()) == ["reddit_worldnews", "twitter"]

@@ -105,8 +105,9 @@ def test_engine_writes_the_same_tables_as_the_local_runner(profile, reference, t
         request.getfixturevalue("flink_cluster")
     local, local_summary = reference
     warehouse = _lake(tmp_path, tiny_model)
-    summary = score_range(ScoreJob(home=warehouse.root, start=START, end=END,
-                                   profile=ROOT / "infra" / "runners" / f"{profile}.yaml"))
+    summary = score_range(
+        ScoreJob(home=warehouse.root, start=START, end=END, profile=ROOT / "infra" / "runners" / f"{profile}.yaml")
+    )
 
     assert summary.job_server_startup_s > 0  # the job started its own job server
     assert summary.counters == local_summary.counters
@@ -115,8 +116,10 @@ def test_engine_writes_the_same_tables_as_the_local_runner(profile, reference, t
     assert scored["doc_id"].tolist() == scored_local["doc_id"].tolist()
     assert scored["label"].tolist() == scored_local["label"].tolist()
     _assert_same(scored_local, scored)
-    for table, keys in (("daily_sentiment", ["date", "source", "lang"]),
-                        ("daily_topic_sentiment", ["date", "source", "lang", "topic"])):
+    for table, keys in (
+        ("daily_sentiment", ["date", "source", "lang"]),
+        ("daily_topic_sentiment", ["date", "source", "lang", "topic"]),
+    ):
         _assert_same(_table(local, table, keys), _table(warehouse, table, keys))
     manifests = _manifests(warehouse)
     assert manifests == _manifests(local)
@@ -131,8 +134,9 @@ def test_a_backfill_on_flink_starts_the_job_server_once(prefect_harness, tiny_mo
     warehouse = _lake(tmp_path, tiny_model)
     logs = engines_dir() / "logs"
     before = set(logs.glob("flink-job-server-*.log"))
-    result = backfill_flow(warehouse.root, date(2015, 2, 17), date(2015, 2, 19),
-                           profile=ROOT / "infra" / "runners" / "flink-local.yaml")
+    result = backfill_flow(
+        warehouse.root, date(2015, 2, 17), date(2015, 2, 19), profile=ROOT / "infra" / "runners" / "flink-local.yaml"
+    )
     assert result.done == ["2015-02-17", "2015-02-18", "2015-02-19"] and not result.failed
     assert len(set(logs.glob("flink-job-server-*.log")) - before) == 1  # one job server for three jobs
     assert result.documents == run_query(warehouse, "SELECT count(*) AS n FROM scored")["n"][0]

@@ -41,8 +41,11 @@ def test_explain_cli_table_and_png(tiny_model, tmp_path):
 
 def test_explain_reads_any_script(tiny_model, tmp_path):
     bundle = checkpoint.load(tiny_model)
-    for text, words in (("هذا رائع جدا", ["هذا", "رائع", "جدا"]), ("मुझे यह पसंद है", ["मुझे", "यह", "पसंद", "है"]),
-                        ("C'est l'été, j'adore", ["c'", "est", "l'", "été", ",", "j'", "adore"])):
+    for text, words in (
+        ("هذا رائع جدا", ["هذا", "رائع", "جدا"]),
+        ("मुझे यह पसंद है", ["मुझे", "यह", "पसंद", "है"]),
+        ("C'est l'été, j'adore", ["c'", "est", "l'", "été", ",", "j'", "adore"]),
+    ):
         steps = explain(bundle, text)
         assert [s.token for s in steps] == words  # words whole (combining marks kept), elisions split
         assert all(abs(sum(s.probabilities.values()) - 1) < 1e-5 for s in steps)

@@ -37,8 +37,10 @@ def write_general_data(root):
     write_labelled_dir(root / "airline_tweets")
     for split, n, seed in (("train", 120, 11), ("validation", 30, 12), ("test", 30, 13)):
         _write(root / "sst2" / f"{split}.parquet", _binary(n, seed))
-    emotion = [{"text": f"feeling number {i} " + r["text"], "label": EMOTIONS[i % len(EMOTIONS)]}
-               for i, r in enumerate(labelled_rows(60, 21))]
+    emotion = [
+        {"text": f"feeling number {i} " + r["text"], "label": EMOTIONS[i % len(EMOTIONS)]}
+        for i, r in enumerate(labelled_rows(60, 21))
+    ]
     _write(root / "nlp_text_emotion" / "train.parquet", emotion)
     _write(root / "nlp_text_emotion" / "test.parquet", emotion[:6])  # judged: these six must not train
     return root
@@ -61,8 +63,11 @@ def test_mix_maps_labels_to_polarity_and_tags_sources(general_data, tmp_path):
     mix = general_mix.build(general_data, tmp_path / "mix")
     train = read_labelled(mix / "train.parquet")
     by_source = labels_by_source(train)
-    assert by_source == {"airline_tweets": ["negative", "neutral", "positive"], "sst2": ["negative", "positive"],
-                         "nlp_text_emotion": ["negative", "neutral", "positive"]}
+    assert by_source == {
+        "airline_tweets": ["negative", "neutral", "positive"],
+        "sst2": ["negative", "positive"],
+        "nlp_text_emotion": ["negative", "neutral", "positive"],
+    }
     emotion = pq.read_table(general_data / "nlp_text_emotion" / "train.parquet").to_pylist()
     original = {r["text"]: r["label"] for r in emotion}
     for text, label, source in zip(train.texts, train.labels, train.sources, strict=True):
@@ -74,13 +79,20 @@ def test_mix_maps_labels_to_polarity_and_tags_sources(general_data, tmp_path):
 
 
 def test_the_multilingual_set_joins_with_its_languages_and_its_validation_split_stays_out(general_data, tmp_path):
-    tweets = [{**r, "text": f"{lang} tweet {i} {r['text']}", "lang": lang}
-              for i, (r, lang) in enumerate(zip(labelled_rows(70, 41), ["fr", "de", "hi", "ar", "es", "it", "pt"] * 10,
-                                                strict=True))]
+    tweets = [
+        {**r, "text": f"{lang} tweet {i} {r['text']}", "lang": lang}
+        for i, (r, lang) in enumerate(
+            zip(labelled_rows(70, 41), ["fr", "de", "hi", "ar", "es", "it", "pt"] * 10, strict=True)
+        )
+    ]
     _write(general_data / "umsab_multilingual" / "train.parquet", tweets[:60])
     _write(general_data / "umsab_multilingual" / "validation.parquet", tweets[60:])
-    assert "umsab_multilingual" not in {r["source"] for r in pq.read_table(general_mix.build(
-        general_data, tmp_path / "english", general_mix.ENGLISH_MIX) / "train.parquet").to_pylist()}
+    assert "umsab_multilingual" not in {
+        r["source"]
+        for r in pq.read_table(
+            general_mix.build(general_data, tmp_path / "english", general_mix.ENGLISH_MIX) / "train.parquet"
+        ).to_pylist()
+    }
     mix = general_mix.build(general_data, tmp_path / "mix")  # the default mix: eight languages
     rows = pq.read_table(mix / "train.parquet").to_pylist() + pq.read_table(mix / "validation.parquet").to_pylist()
     umsab = [r for r in rows if r["source"] == "umsab_multilingual"]
@@ -130,7 +142,10 @@ def test_binary_data_on_a_three_class_model(tiny_model, tmp_path):
     _write(data, _binary(60, 4))
     subset = evaluate(tiny_model, data)
     assert subset["decided_among"] == ["negative", "positive"] and subset["model_labels"] == [
-        "negative", "neutral", "positive"]
+        "negative",
+        "neutral",
+        "positive",
+    ]
     assert subset["confusion"]["labels"] == ["negative", "positive"] and len(subset["confusion"]["matrix"]) == 2
     assert subset["n"] == 40 and set(subset["per_class"]) == {"negative", "positive"}
     everything = evaluate(tiny_model, data, subset=False)
@@ -160,7 +175,8 @@ def test_general_model_is_trained_once_and_reused(general_data, tmp_path):
 def test_a_model_trained_on_short_cuts_reads_longer_texts_when_told(labelled_dir, tmp_path):
     from sentiment_model.train import TrainConfig, train
 
-    out = train(TrainConfig(data=labelled_dir, out=tmp_path / "m", max_tokens=8, read_tokens=20,
-                            **{**TINY_TRAIN, "epochs": 1}))
+    out = train(
+        TrainConfig(data=labelled_dir, out=tmp_path / "m", max_tokens=8, read_tokens=20, **{**TINY_TRAIN, "epochs": 1})
+    )
     meta = json.loads((out / "model.json").read_text())
     assert meta["max_tokens"] == 20 and meta["train_config"]["max_tokens"] == 8

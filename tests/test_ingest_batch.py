@@ -26,11 +26,29 @@ def _records(n: int, seed: int = 0, numbers: bool = False) -> list[dict]:
     """Varied good records: ids or none, zoned, naive and epoch times (`numbers`: ids and times as
     JSON numbers), untidy whitespace of every kind, decomposed accents, titles, languages, repeats."""
     rng = random.Random(seed)
-    texts = ["Great  service\ttoday", " Flight delayed\nagain ", "Cafe\u0301 au lait\u00a0rocks", "ÉNORME RETARD",
-             "Das Essen war kalt", "ok", "x\u2003y\u3000z", "Breaking: markets fall", "vuelo cancelado otra vez"]
-    times = [1740902400, 1740988800123, 1741000000] if numbers else \
-        [WHEN, "2025-03-02T09:30:00+02:00", "2025-03-03 10:00:00", "2025-03-03T23:59:59-05:00",
-         "2025-03-04T08:00:00.250Z", "1740902400"]
+    texts = [
+        "Great  service\ttoday",
+        " Flight delayed\nagain ",
+        "Cafe\u0301 au lait\u00a0rocks",
+        "ÉNORME RETARD",
+        "Das Essen war kalt",
+        "ok",
+        "x\u2003y\u3000z",
+        "Breaking: markets fall",
+        "vuelo cancelado otra vez",
+    ]
+    times = (
+        [1740902400, 1740988800123, 1741000000]
+        if numbers
+        else [
+            WHEN,
+            "2025-03-02T09:30:00+02:00",
+            "2025-03-03 10:00:00",
+            "2025-03-03T23:59:59-05:00",
+            "2025-03-04T08:00:00.250Z",
+            "1740902400",
+        ]
+    )
     out = []
     for i in range(n):
         record = {"text": rng.choice(texts) + (f" #{i % 50}" if i % 3 else ""), "published_at": rng.choice(times)}
@@ -117,12 +135,27 @@ def test_the_batch_path_stores_what_the_per_record_path_stores(tmp_path, monkeyp
 
 
 def test_titles_fallbacks_and_combined_text_agree(tmp_path, monkeypatch):
-    records = [{"id": i, "body": [None, "", "  ", "the body"][i % 4], "selftext": ["self text", None][i % 2],
-                "title": ["A title", None, "  ", "Why?", "Wow! "][i % 5], "created_utc": 1740902400 + i}
-               for i in range(60)]
+    records = [
+        {
+            "id": i,
+            "body": [None, "", "  ", "the body"][i % 4],
+            "selftext": ["self text", None][i % 2],
+            "title": ["A title", None, "  ", "Why?", "Wow! "][i % 5],
+            "created_utc": 1740902400 + i,
+        }
+        for i in range(60)
+    ]
     _write_jsonl(tmp_path / "r.jsonl", records)
-    (a, fast), (b, slow) = _both_paths(tmp_path, monkeypatch, "r.jsonl", text_field="body", text_fallbacks=["selftext"],
-                                       title_field="title", combine_title=True, time_field="created_utc")
+    (a, fast), (b, slow) = _both_paths(
+        tmp_path,
+        monkeypatch,
+        "r.jsonl",
+        text_field="body",
+        text_fallbacks=["selftext"],
+        title_field="title",
+        combine_title=True,
+        time_field="created_utc",
+    )
     texts = {row["text"] for row in _stored(fast)}
     assert "Why? the body" in texts and "Wow! the body" in texts and "A title. the body" in texts
     assert a.as_dict() == b.as_dict()
@@ -131,11 +164,13 @@ def test_titles_fallbacks_and_combined_text_agree(tmp_path, monkeypatch):
 
 def test_a_parquet_input_agrees(tmp_path, monkeypatch):
     rows = _records(300, seed=1)
-    table = pa.table({
-        "id": [str(r.get("id", "")) for r in rows],
-        "text": [r["text"] for r in rows],
-        "published_at": pa.array([WHEN if isinstance(r["published_at"], int) else r["published_at"] for r in rows]),
-    })
+    table = pa.table(
+        {
+            "id": [str(r.get("id", "")) for r in rows],
+            "text": [r["text"] for r in rows],
+            "published_at": pa.array([WHEN if isinstance(r["published_at"], int) else r["published_at"] for r in rows]),
+        }
+    )
     pq.write_table(table, tmp_path / "d.parquet")
     (a, fast), (b, slow) = _both_paths(tmp_path, monkeypatch, "d.parquet")
     assert a.as_dict() == b.as_dict()
@@ -162,8 +197,15 @@ def test_whitespace_is_pythons():
 
 
 def test_columnar_cleaning_and_hashing_match_the_per_record_functions():
-    values = ["  a\u00a0 b\t\tc ", "Cafe\u0301", "Cafe\u0301 au lait\u00a0rocks", "x\u2028y", "plain text",
-              "\u3000lead", "trail\n"]
+    values = [
+        "  a\u00a0 b\t\tc ",
+        "Cafe\u0301",
+        "Cafe\u0301 au lait\u00a0rocks",
+        "x\u2028y",
+        "plain text",
+        "\u3000lead",
+        "trail\n",
+    ]
     cleaned = columnar.clean_text(pa.array(values)).to_pylist()
     assert cleaned == [clean_text(v) for v in values]
     assert cleaned[1] == unicodedata.normalize("NFC", "Café")
@@ -182,8 +224,18 @@ def test_ids_of_a_column_follow_the_one_rule_for_a_record():
 
 
 def test_batched_language_identification_gives_py3langid_answers():
-    texts = ["This movie is fantastic and I love it!", "Das Essen war kalt und das Personal unfreundlich.",
-             "Le vol a été annulé sans explication.", "ÉNORME RETARD À L'AÉROPORT", "ok", "", "12345 !!!",
-             "東京は今日も雨です", "Москва сегодня солнечная", "¿Dónde está mi equipaje?", "x" * 500]
+    texts = [
+        "This movie is fantastic and I love it!",
+        "Das Essen war kalt und das Personal unfreundlich.",
+        "Le vol a été annulé sans explication.",
+        "ÉNORME RETARD À L'AÉROPORT",
+        "ok",
+        "",
+        "12345 !!!",
+        "東京は今日も雨です",
+        "Москва сегодня солнечная",
+        "¿Dónde está mi equipaje?",
+        "x" * 500,
+    ]
     assert detect_languages(texts) == [detect_language(t) for t in texts]
     assert detect_languages([]) == []

@@ -33,8 +33,16 @@ def _dumps(folder):
     (folder / "b.jsonl.gz").write_bytes(good[: len(good) // 2])
     (folder / "c.csv").write_text("id,text,published_at\nc1,from a csv,2025-03-02T08:00:00Z\nc2,short row\n")
     rows = _records(100, seed=4)
-    pq.write_table(pa.table({"id": [f"p{i}" for i in range(100)], "text": [r["text"] for r in rows],
-                             "published_at": ["2025-03-03T08:00:00Z"] * 100}), folder / "d.parquet")
+    pq.write_table(
+        pa.table(
+            {
+                "id": [f"p{i}" for i in range(100)],
+                "text": [r["text"] for r in rows],
+                "published_at": ["2025-03-03T08:00:00Z"] * 100,
+            }
+        ),
+        folder / "d.parquet",
+    )
     (folder / "e.jsonl").write_bytes(b"")
     return folder
 
@@ -64,8 +72,9 @@ def test_the_beam_job_keeps_a_date_window_and_runs_on_worker_processes(tmp_path)
     local, beamed = Warehouse(tmp_path / "local"), Warehouse(tmp_path / "beam")
     window = {"start": datetime(2025, 3, 3).date(), "end": datetime(2025, 3, 3).date()}
     expected = ingest_source(spec, local, now=NOW, **window)
-    got = ingest_with_beam(spec, beamed, now=NOW, **window,
-                           beam_args=["--direct_running_mode=multi_processing", "--direct_num_workers=2"])
+    got = ingest_with_beam(
+        spec, beamed, now=NOW, **window, beam_args=["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
+    )
     assert got.counts() == expected.counts() and got.out_of_range > 0
     assert _state(beamed) == _state(local)
 

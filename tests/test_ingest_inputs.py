@@ -14,8 +14,10 @@ from sentiment.warehouse import Warehouse
 
 
 def _lines(n, start=0):
-    return "".join(json.dumps({"id": i, "text": f"post number {i}", "published_at": 1614852000 + i}) + "\n"
-                   for i in range(start, start + n)).encode()
+    return "".join(
+        json.dumps({"id": i, "text": f"post number {i}", "published_at": 1614852000 + i}) + "\n"
+        for i in range(start, start + n)
+    ).encode()
 
 
 def _stored(wh):
@@ -70,13 +72,24 @@ def test_small_blocks_and_workers_give_the_same_partitions_as_one_pass(tmp_path,
 
 def test_presets_map_reddit_and_news_shapes(tmp_path):
     reddit = tmp_path / "rs.jsonl"
-    reddit.write_text(json.dumps({"id": "t3_x", "title": "Big news", "selftext": "", "created_utc": 1614852000,
-                                  "author": "someone"}) + "\n"
-                      + json.dumps({"id": "c1", "body": "I agree", "created_utc": "1614852000"}) + "\n")
+    reddit.write_text(
+        json.dumps({"id": "t3_x", "title": "Big news", "selftext": "", "created_utc": 1614852000, "author": "someone"})
+        + "\n"
+        + json.dumps({"id": "c1", "body": "I agree", "created_utc": "1614852000"})
+        + "\n"
+    )
     news = tmp_path / "news.jsonl"
-    news.write_text(json.dumps({"url": "https://n.example/1", "title": "Markets &amp; you",
-                                "content": "<p>Stocks <b>rose</b></p><script>x()</script>",
-                                "published": "2021-03-04T10:00:00+01:00"}) + "\n")
+    news.write_text(
+        json.dumps(
+            {
+                "url": "https://n.example/1",
+                "title": "Markets &amp; you",
+                "content": "<p>Stocks <b>rose</b></p><script>x()</script>",
+                "published": "2021-03-04T10:00:00+01:00",
+            }
+        )
+        + "\n"
+    )
     wh = Warehouse(tmp_path / "wh")
     ingest_source(source_from_preset("reddit", reddit, "reddit"), wh)
     ingest_source(source_from_preset("news", news, "news"), wh)
@@ -90,7 +103,8 @@ def test_presets_map_reddit_and_news_shapes(tmp_path):
 
 def test_sources_file(tmp_path):
     (tmp_path / "tweets.jsonl").write_text(
-        json.dumps({"id": "1", "text": "hi", "created_at": "2021-03-04T10:00:00Z", "lang": "de"}) + "\n")
+        json.dumps({"id": "1", "text": "hi", "created_at": "2021-03-04T10:00:00Z", "lang": "de"}) + "\n"
+    )
     config = tmp_path / "sources.toml"
     config.write_text('[sources.x]\npreset = "twitter"\npath = "tweets.jsonl"\ndefault_lang = "en"\n')
     (spec,) = load_sources(config)
@@ -113,8 +127,21 @@ def test_ingest_cli_with_an_input_and_a_preset(tmp_path):
 
     path = tmp_path / "x.jsonl.gz"
     path.write_bytes(gzip.compress(_lines(4) + b"{broken\n"))
-    result = CliRunner().invoke(app, ["ingest", "--home", str(tmp_path / "wh"), "--input", str(path),
-                                      "--source", "forum", "--preset", "generic", "--json"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "ingest",
+            "--home",
+            str(tmp_path / "wh"),
+            "--input",
+            str(path),
+            "--source",
+            "forum",
+            "--preset",
+            "generic",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     totals = json.loads(result.stdout.strip().splitlines()[-1])
     assert (totals["read"], totals["written"], totals["duplicates"], totals["quarantined"]) == (5, 4, 0, 1)
@@ -157,8 +184,9 @@ def test_a_date_window_ingests_only_its_days_and_still_reconciles(tmp_path):
 
     path = tmp_path / "x.jsonl"
     path.write_bytes(_lines(3))  # 1614852000 + i: 2021-03-04
-    path.write_text(path.read_text() + json.dumps({"id": 9, "text": "later", "published_at": "2021-03-09T00:00:00Z"})
-                    + "\n")
+    path.write_text(
+        path.read_text() + json.dumps({"id": 9, "text": "later", "published_at": "2021-03-09T00:00:00Z"}) + "\n"
+    )
     wh = Warehouse(tmp_path / "wh")
     summary = ingest_source(SourceSpec(name="s", path=path), wh, start=date(2021, 3, 5), end=date(2021, 3, 31))
     assert (summary.read, summary.written, summary.out_of_range) == (4, 1, 3) and summary.reconciles

@@ -86,11 +86,14 @@ def test_a_quarantined_record_with_a_lone_surrogate_keeps_its_raw_text(tmp_path)
 CP1252 = "id,text,published_at\n1,Café service was great,2025-03-02T08:00:00Z\n2,plain,2025-03-02T09:00:00Z\n"
 
 
-@pytest.mark.parametrize("encoding,text,replaced", [
-    ("utf-8", "Caf\ufffd service was great", 1),  # the default: replaced, and counted
-    ("auto", "Café service was great", 0),
-    ("cp1252", "Café service was great", 0),
-])
+@pytest.mark.parametrize(
+    "encoding,text,replaced",
+    [
+        ("utf-8", "Caf\ufffd service was great", 1),  # the default: replaced, and counted
+        ("auto", "Café service was great", 0),
+        ("cp1252", "Café service was great", 0),
+    ],
+)
 def test_a_windows_1252_csv(tmp_path, encoding, text, replaced):
     summary, wh = _ingest(tmp_path, "export.csv", CP1252.encode("cp1252"), encoding=encoding)
     assert (summary.written, summary.chars_replaced) == (2, replaced)
@@ -102,13 +105,16 @@ def test_an_unknown_encoding_is_a_clear_error(tmp_path):
         SourceSpec(name="s", path=tmp_path, encoding="latin-9000")
 
 
-@pytest.mark.parametrize("name,compress", [
-    ("gz.jsonl", gzip.compress),  # named as plain JSONL
-    ("zst.jsonl", lambda b: zstandard.ZstdCompressor().compress(b)),
-    ("b.jsonl.bz2", bz2.compress),
-    ("x.jsonl.xz", lzma.compress),
-    ("plain.jsonl.gz", lambda b: b),  # named gzip, but plain text
-])
+@pytest.mark.parametrize(
+    "name,compress",
+    [
+        ("gz.jsonl", gzip.compress),  # named as plain JSONL
+        ("zst.jsonl", lambda b: zstandard.ZstdCompressor().compress(b)),
+        ("b.jsonl.bz2", bz2.compress),
+        ("x.jsonl.xz", lzma.compress),
+        ("plain.jsonl.gz", lambda b: b),  # named gzip, but plain text
+    ],
+)
 def test_compression_is_read_from_the_bytes(tmp_path, name, compress):
     content = "\n".join(_good(i) for i in range(3)).encode()
     summary, wh = _ingest(tmp_path, name, compress(content))
@@ -116,7 +122,7 @@ def test_compression_is_read_from_the_bytes(tmp_path, name, compress):
 
 
 def test_a_json_array_of_records(tmp_path):
-    content = f'\ufeff [\n {_good(1)},\n {_good(2)} , 5,\n {_good(3)}\n]\n'
+    content = f"\ufeff [\n {_good(1)},\n {_good(2)} , 5,\n {_good(3)}\n]\n"
     summary, wh = _ingest(tmp_path, "export.json", content.encode())
     assert (summary.read, summary.written, summary.quarantined) == (4, 3, 1)
     assert sorted(_documents(wh)) == ["s:g1", "s:g2", "s:g3"]
@@ -130,13 +136,16 @@ def test_a_json_array_larger_than_the_read_chunk_streams(tmp_path):
     assert (summary.read, summary.written, summary.quarantined) == (6000, 6000, 0)
 
 
-@pytest.mark.parametrize("content,written,reason", [
-    ("[]", 0, None),
-    (f"[{_good(1)}, {{broken", 1, "malformed JSON in array element 1"),
-    (f"[{_good(1)} {_good(2)}]", 1, "malformed JSON array: expected , or ]"),
-    (f"[{_good(1)}", 1, "JSON array ends before its closing ]"),
-    (f"[{_good(1)}] trailing", 1, "content after the JSON array"),
-])
+@pytest.mark.parametrize(
+    "content,written,reason",
+    [
+        ("[]", 0, None),
+        (f"[{_good(1)}, {{broken", 1, "malformed JSON in array element 1"),
+        (f"[{_good(1)} {_good(2)}]", 1, "malformed JSON array: expected , or ]"),
+        (f"[{_good(1)}", 1, "JSON array ends before its closing ]"),
+        (f"[{_good(1)}] trailing", 1, "content after the JSON array"),
+    ],
+)
 def test_a_broken_json_array_keeps_its_good_records_and_quarantines_the_rest(tmp_path, content, written, reason):
     summary, wh = _ingest(tmp_path, "export.json", content.encode())
     assert summary.written == written
@@ -150,7 +159,7 @@ def test_every_bad_input_case_in_one_file_between_good_records(tmp_path):
         b'{"id": "m1", "text": "malformed", "published_at": ',  # malformed JSON
         b'{"id": "u1", "text": "bad \xff\xfe bytes", "published_at": "2025-03-02T08:00:00Z"}',  # invalid UTF-8
         b"   ",  # blank line
-        b'[1, 2]',  # not an object
+        b"[1, 2]",  # not an object
         b'{"id": "t1", "published_at": "2025-03-02T08:00:00Z"}',  # missing text
         b'{"id": "t2", "text": 42, "published_at": "2025-03-02T08:00:00Z"}',  # non-text text
         b'{"id": "t3", "text": "   ", "published_at": "2025-03-02T08:00:00Z"}',  # only whitespace
@@ -175,11 +184,20 @@ def test_every_bad_input_case_in_one_file_between_good_records(tmp_path):
     stored = _documents(wh)
     assert all(f"s:g{i}" in stored for i in range(goods)) and stored["s:s2"]["text"] == "repaired \ufffd"
     reasons = sorted(row["reason"].split(":")[0] for row in _quarantine(wh))
-    assert reasons == sorted([
-        "malformed JSON", "invalid UTF-8", "blank line", "JSON line is not an object", "missing text",
-        "text is not a string but int", "empty text (only whitespace)", "unparseable timestamp",
-        "missing timestamp", "id field 'id' holds an invalid character (a lone UTF-16 surrogate)",
-    ])
+    assert reasons == sorted(
+        [
+            "malformed JSON",
+            "invalid UTF-8",
+            "blank line",
+            "JSON line is not an object",
+            "missing text",
+            "text is not a string but int",
+            "empty text (only whitespace)",
+            "unparseable timestamp",
+            "missing timestamp",
+            "id field 'id' holds an invalid character (a lone UTF-16 surrogate)",
+        ]
+    )
     files = sorted(p.read_bytes() for p in wh.raw.rglob("*.parquet"))
     again = ingest_source(source_from_preset("s", tmp_path / "mixed.jsonl", "generic"), wh)
     assert (again.written, again.duplicates, again.quarantined) == (0, goods + 2, len(bad) - 2)

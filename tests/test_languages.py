@@ -40,8 +40,12 @@ def lake(tmp_path, tiny_model):
     import shutil
 
     path = tmp_path / "posts.jsonl"
-    path.write_text("".join(json.dumps({"id": i, "lang": lang, "text": text, "published_at": f"{DAY}T08:00:00Z"})
-                            + "\n" for i, lang, text in POSTS))
+    path.write_text(
+        "".join(
+            json.dumps({"id": i, "lang": lang, "text": text, "published_at": f"{DAY}T08:00:00Z"}) + "\n"
+            for i, lang, text in POSTS
+        )
+    )
     wh = Warehouse(tmp_path / "wh")
     ingest_source(source_from_preset("posts", path, "generic"), wh)
     wh.models.mkdir(parents=True)
@@ -62,10 +66,15 @@ def test_a_model_trained_on_several_languages_reads_them_and_reports_each_on_val
 
     words = {"en": ("great", "awful"), "fr": ("génial", "nul"), "es": ("genial", "horrible")}
     for split, n in (("train", 40), ("validation", 12)):
-        rows = [(f"{lang}: {words[lang][i % 2]} {i}", ("positive", "negative")[i % 2], lang)
-                for lang in words for i in range(n)]
-        pq.write_table(pa.table({"text": [r[0] for r in rows], "label": [r[1] for r in rows],
-                                 "lang": [r[2] for r in rows]}), tmp_path / f"{split}.parquet")
+        rows = [
+            (f"{lang}: {words[lang][i % 2]} {i}", ("positive", "negative")[i % 2], lang)
+            for lang in words
+            for i in range(n)
+        ]
+        pq.write_table(
+            pa.table({"text": [r[0] for r in rows], "label": [r[1] for r in rows], "lang": [r[2] for r in rows]}),
+            tmp_path / f"{split}.parquet",
+        )
     model = train(TrainConfig(data=tmp_path, out=tmp_path / "m", seed=3, **TINY_TRAIN))
     meta = checkpoint.read_meta(model)
     assert meta["languages"] == ["en", "es", "fr"]
@@ -94,18 +103,25 @@ def test_scoring_languages_choices():
 
 
 def test_encode_skips_documents_in_languages_the_model_does_not_read(tiny_model):
-    table = pa.table({
-        "doc_id": [f"posts:{i}" for i, _, _ in POSTS], "source": ["posts"] * len(POSTS),
-        "published_at": pa.array([datetime(2025, 3, 2, 8, tzinfo=UTC)] * len(POSTS), pa.timestamp("us", tz="UTC")),
-        "lang": [lang for _, lang, _ in POSTS], "text": [text for _, _, text in POSTS],
-    })
+    table = pa.table(
+        {
+            "doc_id": [f"posts:{i}" for i, _, _ in POSTS],
+            "source": ["posts"] * len(POSTS),
+            "published_at": pa.array([datetime(2025, 3, 2, 8, tzinfo=UTC)] * len(POSTS), pa.timestamp("us", tz="UTC")),
+            "lang": [lang for _, lang, _ in POSTS],
+            "text": [text for _, _, text in POSTS],
+        }
+    )
     with beam_test_pipeline() as p:
         encoded = p | beam.Create([table]) | EncodeDocuments(str(tiny_model), languages=frozenset({"en", "und"}))
         given = encoded.encoded | beam.FlatMap(lambda batch: batch.keys.column("doc_id").to_pylist())
         skipped = encoded[SKIPPED] | beam.Map(lambda row: (row["doc_id"], row["reason"]))
         assert_that(given, equal_to(["posts:e1", "posts:e2", "posts:u1"]), label="given")
-        assert_that(skipped, equal_to([("posts:f1", "language_fr"), ("posts:f2", "language_fr"),
-                                       ("posts:d1", "language_de")]), label="skipped")
+        assert_that(
+            skipped,
+            equal_to([("posts:f1", "language_fr"), ("posts:f2", "language_fr"), ("posts:d1", "language_de")]),
+            label="skipped",
+        )
 
 
 def test_the_job_skips_and_counts_other_languages_and_forcing_scores_them(lake):
@@ -120,7 +136,8 @@ def test_the_job_skips_and_counts_other_languages_and_forcing_scores_them(lake):
     assert daily.to_dict("list") == {"lang": ["en", "und"], "documents": [2, 1]}  # no fr, no de row
     assert format_scoring(summary.as_dict()).endswith(
         "By language: en 2 scored; fr 2 skipped (the model does not read it); de 1 skipped (the model does not "
-        "read it); und 1 scored")
+        "read it); und 1 scored"
+    )
     forced = score_range(ScoreJob(home=lake.root, start=DAY, end=DAY, languages="all"))
     assert forced.counters["documents_scored"] == 6 and forced.counters["documents_skipped"] == 0
     assert sorted(run_query(lake, "SELECT DISTINCT lang FROM daily_sentiment")["lang"]) == ["de", "en", "fr", "und"]

@@ -28,8 +28,9 @@ def test_worker_processes_print_to_the_warehouse_log_not_the_console(tmp_path, t
     warehouse = make_lake(tmp_path, tiny_model)
     args = ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
     capfd.readouterr()
-    summary = score_range(ScoreJob(home=warehouse.root, start="2015-02-17", end="2015-02-18", beam_args=args,
-                                   verbose=False))
+    summary = score_range(
+        ScoreJob(home=warehouse.root, start="2015-02-17", end="2015-02-18", beam_args=args, verbose=False)
+    )
     console = capfd.readouterr().err
     assert summary.counters["documents_scored"] > 0
     worker_log = (warehouse.root / "logs" / "beam-workers.log").read_text()
@@ -40,11 +41,20 @@ def test_worker_processes_print_to_the_warehouse_log_not_the_console(tmp_path, t
 def test_format_scoring_reads_as_a_sentence():
     from sentiment.report import format_scoring
 
-    line = format_scoring({"days": 8, "seconds": 5.68, "docs_per_s": 2584.8, "mean_batch_size": 312.1,
-                           "padding_efficiency": 0.763, "counters": {
-                               "documents_scored": 14669, "documents_skipped": 3, "documents_skipped_empty": 3}})
-    assert line == ("14,669 documents scored, 3 skipped (empty 3), over 8 days in 5.7 s (2,585 docs/s); "
-                    "batches of 312 documents, padding efficiency 0.76")
+    line = format_scoring(
+        {
+            "days": 8,
+            "seconds": 5.68,
+            "docs_per_s": 2584.8,
+            "mean_batch_size": 312.1,
+            "padding_efficiency": 0.763,
+            "counters": {"documents_scored": 14669, "documents_skipped": 3, "documents_skipped_empty": 3},
+        }
+    )
+    assert line == (
+        "14,669 documents scored, 3 skipped (empty 3), over 8 days in 5.7 s (2,585 docs/s); "
+        "batches of 312 documents, padding efficiency 0.76"
+    )
 
 
 def test_the_worker_log_is_rotated_past_its_size_limit(tmp_path):

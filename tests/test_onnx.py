@@ -42,8 +42,10 @@ def test_scoring_with_onnx_runtime_stores_what_pytorch_stores(tiny_model, tmp_pa
         warehouse = make_lake(tmp_path / backend, tiny_model)
         summary = score_range(ScoreJob(home=warehouse.root, start=START, end=END, backend=backend))
         assert summary.counters["documents_scored"] > 0
-        tables[backend] = (run_query(warehouse, "SELECT * FROM scored ORDER BY doc_id"),
-                           run_query(warehouse, "SELECT * FROM daily_sentiment ORDER BY date, source, lang"))
+        tables[backend] = (
+            run_query(warehouse, "SELECT * FROM scored ORDER BY doc_id"),
+            run_query(warehouse, "SELECT * FROM daily_sentiment ORDER BY date, source, lang"),
+        )
     (scored_t, daily_t), (scored_o, daily_o) = tables["torch"], tables["onnx"]
     assert scored_t["doc_id"].tolist() == scored_o["doc_id"].tolist()
     assert scored_t["label"].tolist() == scored_o["label"].tolist()

@@ -103,8 +103,9 @@ def test_a_new_input_file_makes_its_day_due_again(prefect_harness, tmp_path, tin
     wh = _lake(tmp_path, tiny_model)
     backfill_flow(wh.root, D1, D3)
     extra = tmp_path / "extra.parquet"
-    pq.write_table(pa.Table.from_pylist([{"id": "n1", "text": "great news", "published_at": "2015-02-18T10:00:00Z"}]),
-                   extra)
+    pq.write_table(
+        pa.Table.from_pylist([{"id": "n1", "text": "great news", "published_at": "2015-02-18T10:00:00Z"}]), extra
+    )
     ingest_source(SourceSpec(name="twitter", path=extra, id_field="id"), wh)
     result = backfill_flow(wh.root, D1, D3)
     assert result.done == ["2015-02-18"] and len(result.skipped) == 3
@@ -150,8 +151,9 @@ def test_deployments_register_with_their_schedules(prefect_harness, tmp_path):
     from flows.deploy import DeployConfig, register
 
     profile = tmp_path / "flink-local.yaml"
-    register(DeployConfig(tmp_path / "wh", tmp_path / "data", cron="0 2 * * *", timezone="Europe/Berlin",
-                          profile=profile))
+    register(
+        DeployConfig(tmp_path / "wh", tmp_path / "data", cron="0 2 * * *", timezone="Europe/Berlin", profile=profile)
+    )
     with get_client(sync_client=True) as client:
         nightly = client.read_deployment_by_name("nightly/nightly")
         backfill = client.read_deployment_by_name("backfill/backfill")
@@ -166,8 +168,21 @@ def test_deployments_register_with_their_schedules(prefect_harness, tmp_path):
 
 
 def _backfill_command(home):
-    return [sys.executable, "-m", "sentiment_cli", "backfill", "--home", str(home),
-            "--from", "2015-02-17", "--to", "2015-02-20", "--json", "--chunk-days", "2"]
+    return [
+        sys.executable,
+        "-m",
+        "sentiment_cli",
+        "backfill",
+        "--home",
+        str(home),
+        "--from",
+        "2015-02-17",
+        "--to",
+        "2015-02-20",
+        "--json",
+        "--chunk-days",
+        "2",
+    ]
 
 
 def test_backfill_killed_midway_resumes_to_identical_tables(tmp_path, tiny_model):
@@ -177,8 +192,13 @@ def test_backfill_killed_midway_resumes_to_identical_tables(tmp_path, tiny_model
     assert ref.returncode == 0, ref.stderr[-3000:]
 
     wh = _lake(tmp_path / "killed", tiny_model)
-    process = subprocess.Popen(_backfill_command(wh.root), env=env, start_new_session=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        _backfill_command(wh.root),
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and not list((wh.manifests / "score").glob("*.json")):
         time.sleep(0.05)
@@ -187,22 +207,41 @@ def test_backfill_killed_midway_resumes_to_identical_tables(tmp_path, tiny_model
     done_before = len(list((wh.manifests / "score").glob("*.json")))
     assert 1 <= done_before < 4, "the backfill should have been killed midway"
 
-    resumed = subprocess.run(_backfill_command(wh.root), env=env, check=True, capture_output=True, text=True,
-                             timeout=300)
+    resumed = subprocess.run(
+        _backfill_command(wh.root), env=env, check=True, capture_output=True, text=True, timeout=300
+    )
     summary = json.loads(resumed.stdout.strip().splitlines()[-1])
     assert len(summary["skipped"]) == done_before and len(summary["done"]) == 4 - done_before
     for a, b in zip(_tables(reference), _tables(wh), strict=True):
-        assert_frame_equal(a.drop(columns=["model_version"], errors="ignore"),
-                           b.drop(columns=["model_version"], errors="ignore"), check_exact=True)
+        assert_frame_equal(
+            a.drop(columns=["model_version"], errors="ignore"),
+            b.drop(columns=["model_version"], errors="ignore"),
+            check_exact=True,
+        )
 
 
 def test_nightly_cli_runs_the_flow_with_its_options(tmp_path, tiny_model):
     wh = _lake(tmp_path, tiny_model)
     env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
     done = subprocess.run(
-        [sys.executable, "-m", "sentiment_cli", "nightly", "--home", str(wh.root), "--data-dir",
-         str(tmp_path / "data"), "--day", "2015-02-18", "--timezone", "Europe/Berlin"],
-        env=env, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "sentiment_cli",
+            "nightly",
+            "--home",
+            str(wh.root),
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--day",
+            "2015-02-18",
+            "--timezone",
+            "Europe/Berlin",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])

@@ -18,8 +18,10 @@ from tests.factories import TINY_TRAIN, beam_test_pipeline
 
 
 def test_an_unseen_word_is_read_by_the_pieces_it_shares_with_rare_words(tmp_path):
-    docs = [tokenize(t) for t in ("gracias gracias mundo mundo", "graciosa graciosos mundial mundialista",
-                                     "realmente finalmente")]
+    docs = [
+        tokenize(t)
+        for t in ("gracias gracias mundo mundo", "graciosa graciosos mundial mundialista", "realmente finalmente")
+    ]
     vocab = Vocab.build(docs, min_freq=2, max_size=10, pieces=200)
     assert vocab.itos[2:4] == ["gracias", "mundo"] and vocab.has_pieces
     assert vocab.pieces(["gracias", "mundialmente"]) == ["gracias", "▁mundia", "##lmente"]
@@ -60,8 +62,7 @@ def _rare_words_data(directory, n=120):
 
 def test_a_model_with_pieces_reads_unseen_words_in_predict_explain_and_the_scoring_job(tmp_path):
     data = _rare_words_data(tmp_path / "data")
-    model = train(TrainConfig(data=data, out=tmp_path / "m", seed=3, **{**TINY_TRAIN, "min_freq": 2},
-                              pieces=300))
+    model = train(TrainConfig(data=data, out=tmp_path / "m", seed=3, **{**TINY_TRAIN, "min_freq": 2}, pieces=300))
     bundle = checkpoint.load(model)
     assert bundle.vocab.has_pieces and json_config(model)["pieces"] == 300
     predicted = Predictor(bundle).predict(["the trip was wonderfulness", "the trip was horribleness"])
@@ -71,10 +72,15 @@ def test_a_model_with_pieces_reads_unseen_words_in_predict_explain_and_the_scori
     steps = explain(bundle, text)
     assert [s.token for s in steps] == bundle.vocab.pieces(tokenize(text))
     assert [s.token for s in steps][:4] == ["the", "trip", "was", "▁wonder"]
-    table = pa.table({
-        "doc_id": ["d:1"], "source": ["d"], "lang": ["en"], "text": [text],
-        "published_at": pa.array([datetime(2025, 3, 2, 8, tzinfo=UTC)], pa.timestamp("us", tz="UTC")),
-    })
+    table = pa.table(
+        {
+            "doc_id": ["d:1"],
+            "source": ["d"],
+            "lang": ["en"],
+            "text": [text],
+            "published_at": pa.array([datetime(2025, 3, 2, 8, tzinfo=UTC)], pa.timestamp("us", tz="UTC")),
+        }
+    )
     expected = bundle.vocab.encode(tokenize(text))
     with beam_test_pipeline() as p:
         encoded = p | beam.Create([table]) | EncodeDocuments(str(model))

@@ -55,12 +55,19 @@ def test_read_raw_documents(warehouse):
 def _documents(batch: EncodedBatch):
     """(key dict, ids list) per document of an encoded batch."""
     for i, key in enumerate(batch.keys.to_pylist()):
-        yield key, batch.ids[batch.offsets[i]:batch.offsets[i + 1]].tolist()
+        yield key, batch.ids[batch.offsets[i] : batch.offsets[i + 1]].tolist()
 
 
 def _raw(rows: list[dict]) -> pa.Table:
-    schema = pa.schema([("doc_id", pa.string()), ("source", pa.string()), ("published_at", pa.timestamp("us", "UTC")),
-                        ("text", pa.string()), ("lang", pa.string())])
+    schema = pa.schema(
+        [
+            ("doc_id", pa.string()),
+            ("source", pa.string()),
+            ("published_at", pa.timestamp("us", "UTC")),
+            ("text", pa.string()),
+            ("lang", pa.string()),
+        ]
+    )
     return pa.Table.from_pylist(rows, schema=schema)
 
 
@@ -76,43 +83,94 @@ def test_encode_documents_truncates_skips_and_finds_topics(tiny_model):
     ]
     with beam_test_pipeline() as p:
         out = p | beam.Create([_raw(rows)]) | EncodeDocuments(str(tiny_model), topics=Topics())
-        summary = out.encoded | beam.FlatMap(_documents) | beam.MapTuple(
-            lambda k, ids: (k["doc_id"], k["date"], k["truncated"], len(ids), k["n_tokens"], tuple(k["topics"])))
-        assert_that(summary, equal_to([
-            ("s:1", "2015-02-17", False, 3, 3, ("#win",)),
-            ("s:2", "2015-02-17", True, max_tokens, max_tokens, ()),
-        ]), label="encoded")
+        summary = (
+            out.encoded
+            | beam.FlatMap(_documents)
+            | beam.MapTuple(
+                lambda k, ids: (k["doc_id"], k["date"], k["truncated"], len(ids), k["n_tokens"], tuple(k["topics"]))
+            )
+        )
+        assert_that(
+            summary,
+            equal_to(
+                [
+                    ("s:1", "2015-02-17", False, 3, 3, ("#win",)),
+                    ("s:2", "2015-02-17", True, max_tokens, max_tokens, ()),
+                ]
+            ),
+            label="encoded",
+        )
         skipped = out.skipped | beam.Map(lambda r: (r["doc_id"], r["date"], r["reason"]))
-        assert_that(skipped, equal_to([("s:3", "2015-02-17", "empty_text"), ("s:4", "2015-02-17", "empty_text"),
-                                       ("s:5", None, "no_timestamp")]), label="skipped")
+        assert_that(
+            skipped,
+            equal_to(
+                [
+                    ("s:3", "2015-02-17", "empty_text"),
+                    ("s:4", "2015-02-17", "empty_text"),
+                    ("s:5", None, "no_timestamp"),
+                ]
+            ),
+            label="skipped",
+        )
 
 
 def test_encode_cuts_batches_by_tokens_in_row_order(tiny_model):
-    rows = [{"doc_id": f"s:{i}", "source": "s", "lang": "en", "published_at": datetime(2015, 2, 17, tzinfo=UTC),
-             "text": "love it " * (1 + i % 3)} for i in range(10)]  # 2, 4, 6, 2, 4, ... tokens
+    rows = [
+        {
+            "doc_id": f"s:{i}",
+            "source": "s",
+            "lang": "en",
+            "published_at": datetime(2015, 2, 17, tzinfo=UTC),
+            "text": "love it " * (1 + i % 3),
+        }
+        for i in range(10)
+    ]  # 2, 4, 6, 2, 4, ... tokens
     with beam_test_pipeline() as p:
         out = p | beam.Create([_raw(rows)]) | EncodeDocuments(str(tiny_model), max_batch_tokens=10)
         batches = out.encoded | beam.Map(lambda b: (b.keys.column("doc_id").to_pylist(), int(b.lengths.sum())))
-        assert_that(batches, equal_to([
-            (["s:0", "s:1", "s:2"], 12), (["s:3", "s:4", "s:5"], 12), (["s:6", "s:7", "s:8"], 12), (["s:9"], 2),
-        ]))
+        assert_that(
+            batches,
+            equal_to(
+                [
+                    (["s:0", "s:1", "s:2"], 12),
+                    (["s:3", "s:4", "s:5"], 12),
+                    (["s:6", "s:7", "s:8"], 12),
+                    (["s:9"], 2),
+                ]
+            ),
+        )
 
 
 def test_encode_token_limit_can_be_set_per_run(tiny_model):
-    row = {"doc_id": "s:1", "source": "s", "lang": "en", "published_at": datetime(2015, 2, 17, tzinfo=UTC),
-           "text": "one two three four five"}
+    row = {
+        "doc_id": "s:1",
+        "source": "s",
+        "lang": "en",
+        "published_at": datetime(2015, 2, 17, tzinfo=UTC),
+        "text": "one two three four five",
+    }
     with beam_test_pipeline() as p:
         out = p | beam.Create([_raw([row])]) | EncodeDocuments(str(tiny_model), max_tokens=2)
-        assert_that(out.encoded | beam.FlatMap(_documents) | beam.MapTuple(
-            lambda k, ids: (k["truncated"], k["n_tokens"], k["chars_cut"], len(ids))),
-            equal_to([(True, 2, len(" three four five"), 2)]))
+        assert_that(
+            out.encoded
+            | beam.FlatMap(_documents)
+            | beam.MapTuple(lambda k, ids: (k["truncated"], k["n_tokens"], k["chars_cut"], len(ids))),
+            equal_to([(True, 2, len(" three four five"), 2)]),
+        )
 
 
 def _batch(id_lists: list[list[int]], doc_ids: list[str] | None = None) -> EncodedBatch:
     n = len(id_lists)
-    keys = {"doc_id": doc_ids or [str(i) for i in range(n)], "source": ["s"] * n, "date": ["2015-02-17"] * n,
-            "lang": ["en"] * n, "truncated": [False] * n, "n_tokens": [len(s) for s in id_lists],
-            "chars_cut": [0] * n, "topics": [["#win", "acme"]] + [[]] * (n - 1)}
+    keys = {
+        "doc_id": doc_ids or [str(i) for i in range(n)],
+        "source": ["s"] * n,
+        "date": ["2015-02-17"] * n,
+        "lang": ["en"] * n,
+        "truncated": [False] * n,
+        "n_tokens": [len(s) for s in id_lists],
+        "chars_cut": [0] * n,
+        "topics": [["#win", "acme"]] + [[]] * (n - 1),
+    }
     return EncodedBatch.from_lists(keys, id_lists)
 
 
@@ -120,8 +178,10 @@ def test_infer_matches_the_model_outside_beam(tiny_model):
     texts = ["love great thanks", "hate awful worst delayed", "gate schedule tomorrow", "love", "awful awful"]
     expected = Predictor.load(tiny_model).probabilities(texts)
     bundle = checkpoint.load(tiny_model)
-    batches = [_batch([bundle.vocab.encode(t.split()) for t in texts[:3]]),
-               _batch([bundle.vocab.encode(t.split()) for t in texts[3:]], ["3", "4"])]
+    batches = [
+        _batch([bundle.vocab.encode(t.split()) for t in texts[:3]]),
+        _batch([bundle.vocab.encode(t.split()) for t in texts[3:]], ["3", "4"]),
+    ]
 
     def close_to_expected(results):
         assert len(results) == 2
@@ -150,17 +210,35 @@ def test_to_scored_rows():
     with beam_test_pipeline() as p:
         rows = p | beam.Create([result]) | ToScoredRows(LABELS, "v1") | beam.FlatMap(lambda t: t.to_pylist())
         expected = {
-            "doc_id": "s:1", "date": "2015-02-17", "source": "s", "lang": "en", "label": "negative",
-            "p_negative": pytest.approx(0.7), "p_neutral": pytest.approx(0.2), "p_positive": pytest.approx(0.1),
-            "score": pytest.approx(-0.6), "truncated": False, "n_tokens": 4, "chars_cut": 0,
-            "topics": ["#win", "acme"], "model_version": "v1",
+            "doc_id": "s:1",
+            "date": "2015-02-17",
+            "source": "s",
+            "lang": "en",
+            "label": "negative",
+            "p_negative": pytest.approx(0.7),
+            "p_neutral": pytest.approx(0.2),
+            "p_positive": pytest.approx(0.1),
+            "score": pytest.approx(-0.6),
+            "truncated": False,
+            "n_tokens": 4,
+            "chars_cut": 0,
+            "topics": ["#win", "acme"],
+            "model_version": "v1",
         }
         assert_that(rows, equal_to([expected]))
 
 
 def _scored(doc_id, source, label, score, day="2015-02-17", topics=()):
-    return {"doc_id": doc_id, "date": day, "source": source, "lang": "en", "label": label, "score": score,
-            "topics": list(topics), "model_version": "v1"}
+    return {
+        "doc_id": doc_id,
+        "date": day,
+        "source": source,
+        "lang": "en",
+        "label": label,
+        "score": score,
+        "topics": list(topics),
+        "model_version": "v1",
+    }
 
 
 def _tables(*parts: list[dict]) -> list[pa.Table]:
@@ -169,7 +247,9 @@ def _tables(*parts: list[dict]) -> list[pa.Table]:
 
 def test_daily_sentiment_counts_shares_and_interval():
     rows = [
-        _scored("1", "a", "positive", 0.8), _scored("2", "a", "negative", -0.6), _scored("3", "a", "positive", 0.4),
+        _scored("1", "a", "positive", 0.8),
+        _scored("2", "a", "negative", -0.6),
+        _scored("3", "a", "positive", 0.4),
         _scored("4", "b", "neutral", 0.0),
     ]
     with beam_test_pipeline() as p:  # source a's rows arrive in two tables
@@ -204,8 +284,16 @@ def test_daily_topic_sentiment_has_a_row_per_topic():
 
 def test_write_partitions_replaces_each_partition(tmp_path):
     schema = scored_schema(LABELS)
-    row = {"lang": "en", "p_negative": 0.1, "p_neutral": 0.1, "p_positive": 0.8, "score": 0.7,
-           "truncated": False, "model_version": "v1", "label": "positive"}
+    row = {
+        "lang": "en",
+        "p_negative": 0.1,
+        "p_neutral": 0.1,
+        "p_positive": 0.8,
+        "score": 0.7,
+        "truncated": False,
+        "model_version": "v1",
+        "label": "positive",
+    }
     row["n_tokens"], row["chars_cut"], row["topics"] = 3, 0, []
     rows = [{**row, "doc_id": f"d{i}", "date": f"2015-02-1{7 + i % 2}", "source": "s"} for i in range(5)]
     # an Arrow table holding rows of two partitions, and a dict row
@@ -214,11 +302,14 @@ def test_write_partitions_replaces_each_partition(tmp_path):
     owned = [("2015-02-17", "s"), ("2015-02-18", "s"), ("2015-02-19", "s")]
     for _ in range(2):  # a re-run replaces, never appends
         with beam_test_pipeline() as p:
-            written = p | beam.Create(elements) | WritePartitions(
-                str(tmp_path), ("date", "source"), schema, ["doc_id"], owned
+            written = (
+                p
+                | beam.Create(elements)
+                | WritePartitions(str(tmp_path), ("date", "source"), schema, ["doc_id"], owned)
             )
-            assert_that(written | beam.Map(lambda w: (w["date"], w["rows"])),
-                        equal_to([("2015-02-17", 3), ("2015-02-18", 2)]))
+            assert_that(
+                written | beam.Map(lambda w: (w["date"], w["rows"])), equal_to([("2015-02-17", 3), ("2015-02-18", 2)])
+            )
     assert not (tmp_path / "date=2015-02-19").joinpath("source=s").exists()
     table = pq.read_table(tmp_path / "date=2015-02-17" / "source=s" / "part-0.parquet")
     assert table.column("doc_id").to_pylist() == ["d0", "d2", "d4"]

@@ -32,8 +32,13 @@ def test_profile_parses_into_pipeline_options(path):
 def test_command_line_flags_win_over_the_profile(tmp_path):
     merged = merge_args(["--runner=FlinkRunner", "--parallelism=8"], ["--parallelism=2"])
     assert merged == ["--runner=FlinkRunner", "--parallelism=2"]
-    job = ScoreJob(home=tmp_path, start="2024-01-01", end="2024-01-01",
-                   profile=ROOT / "infra/runners/portable.yaml", beam_args=["--job_endpoint=localhost:1"])
+    job = ScoreJob(
+        home=tmp_path,
+        start="2024-01-01",
+        end="2024-01-01",
+        profile=ROOT / "infra/runners/portable.yaml",
+        beam_args=["--job_endpoint=localhost:1"],
+    )
     with runner_session(job.profile, job.beam_args) as session:  # an endpoint given: nothing started
         options = pipeline_options(session.args).get_all_options()
     assert options["runner"] == "PortableRunner" and options["job_endpoint"] == "localhost:1"

@@ -44,8 +44,9 @@ def test_trend_pools_days_into_weeks(home):
 
 def test_trend_cli_table_and_chart(home, tmp_path):
     chart = tmp_path / "t.png"
-    result = runner.invoke(app, ["trend", "--home", str(home), "--source", "twitter", "--format", "json",
-                                 "--chart", str(chart)])
+    result = runner.invoke(
+        app, ["trend", "--home", str(home), "--source", "twitter", "--format", "json", "--chart", str(chart)]
+    )
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout.strip().splitlines()[0])
     assert sum(r["documents"] for r in rows) == 60 and chart.stat().st_size > 10_000
@@ -53,9 +54,21 @@ def test_trend_cli_table_and_chart(home, tmp_path):
 
 def test_query_parquet_out_and_params(home, tmp_path):
     out = tmp_path / "r.parquet"
-    result = runner.invoke(app, ["query", "SELECT source, count(*) AS n FROM scored WHERE date >= $d GROUP BY 1",
-                                 "--param", "d=2015-02-18", "--home", str(home), "--format", "parquet",
-                                 "--out", str(out)])
+    result = runner.invoke(
+        app,
+        [
+            "query",
+            "SELECT source, count(*) AS n FROM scored WHERE date >= $d GROUP BY 1",
+            "--param",
+            "d=2015-02-18",
+            "--home",
+            str(home),
+            "--format",
+            "parquet",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert sorted(pq.read_table(out).to_pylist(), key=lambda r: r["source"])[0]["source"] == "reddit_worldnews"
 

@@ -60,6 +60,9 @@ def test_checks_find_missing_source_volume_spike_and_drift(tmp_path):
     assert found == {("quiet", "freshness"), ("spiky", "volume"), ("steady", "drift")}
     write_alerts(wh, date(2024, 3, 8), alerts)
     write_alerts(wh, date(2024, 3, 8), alerts)  # re-running the checks replaces the day's alerts
-    table = run_query(wh, "SELECT source, \"check\", severity FROM alerts ORDER BY source")
-    assert table.values.tolist() == [["quiet", "freshness", "error"], ["spiky", "volume", "warning"],
-                                     ["steady", "drift", "warning"]]
+    table = run_query(wh, 'SELECT source, "check", severity FROM alerts ORDER BY source')
+    assert table.values.tolist() == [
+        ["quiet", "freshness", "error"],
+        ["spiky", "volume", "warning"],
+        ["steady", "drift", "warning"],
+    ]

@@ -161,11 +161,29 @@ def test_every_option_is_declared_once_and_both_commands_take_it(tmp_path, monke
     monkeypatch.setenv("SENTIMENT_HOME", str(tmp_path / "wh"))
     helped = CliRunner().invoke(app, ["score", "--help"])
     assert helped.exit_code == 0, helped.output
-    flags = [f.metadata["flag"] or "--" + f.name.replace("_", "-") for f in dataclasses.fields(ScoreJob)
-             if "help" in f.metadata]
+    flags = [
+        f.metadata["flag"] or "--" + f.name.replace("_", "-")
+        for f in dataclasses.fields(ScoreJob)
+        if "help" in f.metadata
+    ]
     assert len(flags) == 14 and all(flag in helped.output for flag in flags)
-    job, as_json = parse_args(["--from", "2015-02-17", "--to", "2015-02-17", "--source", "a", "--source", "b",
-                               "--backend", "torch", "--max-tokens", "9", "--streaming"])
+    job, as_json = parse_args(
+        [
+            "--from",
+            "2015-02-17",
+            "--to",
+            "2015-02-17",
+            "--source",
+            "a",
+            "--source",
+            "b",
+            "--backend",
+            "torch",
+            "--max-tokens",
+            "9",
+            "--streaming",
+        ]
+    )
     assert job.sources == ["a", "b"] and job.backend == "torch" and job.max_tokens == 9 and not as_json
     assert job.home == tmp_path / "wh" and job.beam_args == ["--streaming"] and job.languages == "model"
     monkeypatch.setenv("SENTIMENT_VERBOSE", "1")  # a field's own default holds when its flag is not given

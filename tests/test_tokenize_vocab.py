@@ -6,14 +6,34 @@ from sentiment_model.vocab import PAD_ID, UNK_ID, Vocab
 
 def test_seed_sentence():
     assert tokenize("This movie is fantastic and I love it!") == [
-        "this", "movie", "is", "fantastic", "and", "i", "love", "it", "!",
+        "this",
+        "movie",
+        "is",
+        "fantastic",
+        "and",
+        "i",
+        "love",
+        "it",
+        "!",
     ]
 
 
 def test_social_text():
     tokens = tokenize("@united I can't believe it, soooo bad :( #fail http://t.co/x 3.5%")
     assert tokens == [
-        USER_TOKEN, "i", "ca", "n't", "believe", "it", ",", "sooo", "bad", ":(", "#fail", URL_TOKEN, NUMBER_TOKEN,
+        USER_TOKEN,
+        "i",
+        "ca",
+        "n't",
+        "believe",
+        "it",
+        ",",
+        "sooo",
+        "bad",
+        ":(",
+        "#fail",
+        URL_TOKEN,
+        NUMBER_TOKEN,
     ]
 
 
@@ -34,11 +54,29 @@ def test_combining_marks_stay_in_their_word():
 def test_scripts_and_languages_of_the_multilingual_model():
     assert tokenize("هذا الفيلم رائع جدا 😍") == ["هذا", "الفيلم", "رائع", "جدا", "😍"]  # Arabic script
     assert tokenize("yeh film bahut acchi hai yaar!!") == ["yeh", "film", "bahut", "acchi", "hai", "yaar", "!", "!"]
-    assert tokenize("Qué maravilla, NÃO gostei, großartig") == ["qué", "maravilla", ",", "não", "gostei", ",",
-                                                               "großartig"]
+    assert tokenize("Qué maravilla, NÃO gostei, großartig") == [
+        "qué",
+        "maravilla",
+        ",",
+        "não",
+        "gostei",
+        ",",
+        "großartig",
+    ]
     # French and Italian elisions are split off before a vowel or h, so "amore" is one word everywhere
     assert tokenize("J'adore l'été, qu’il dell'Italia l'hôtel") == [
-        "j'", "adore", "l'", "été", ",", "qu'", "il", "dell'", "italia", "l'", "hôtel"]
+        "j'",
+        "adore",
+        "l'",
+        "été",
+        ",",
+        "qu'",
+        "il",
+        "dell'",
+        "italia",
+        "l'",
+        "hôtel",
+    ]
     assert tokenize("c'mon it's o'clock, don't") == ["c'mon", "it's", "o'clock", ",", "do", "n't"]  # English kept
 
 

@@ -41,9 +41,15 @@ def post(**values) -> dict:
 def _shapes() -> dict[str, Callable[[dict], Iterable[dict | Rejected]]]:
     from ingestion.shapes import gdelt, reddit, social, twitter
 
-    return {"twitter": twitter.unpack, "reddit": reddit.unpack, "mastodon": social.mastodon,
-            "bluesky": social.bluesky, "hackernews": social.hackernews, "youtube": social.youtube,
-            "gdelt_gkg": gdelt.gkg}
+    return {
+        "twitter": twitter.unpack,
+        "reddit": reddit.unpack,
+        "mastodon": social.mastodon,
+        "bluesky": social.bluesky,
+        "hackernews": social.hackernews,
+        "youtube": social.youtube,
+        "gdelt_gkg": gdelt.gkg,
+    }
 
 
 SHAPES = ("twitter", "reddit", "mastodon", "bluesky", "hackernews", "youtube", "gdelt_gkg")

@@ -18,8 +18,12 @@ from collections.abc import Iterator
 from ingestion.fields import describe_keys
 from ingestion.shapes import Rejected, post
 
-PLACEHOLDERS = {"[deleted]": "deleted by its author", "[removed]": "removed by the moderators",
-                "[ Removed by Reddit ]": "removed by Reddit", "[removed by reddit]": "removed by Reddit"}
+PLACEHOLDERS = {
+    "[deleted]": "deleted by its author",
+    "[removed]": "removed by the moderators",
+    "[ Removed by Reddit ]": "removed by Reddit",
+    "[removed by reddit]": "removed by Reddit",
+}
 SITE = "https://www.reddit.com"
 _ZWSP_ESCAPED = ("&amp;#x200B;", "&amp;#x200b;", "&#x200B;", "&#x200b;")
 
@@ -67,17 +71,27 @@ def unpack(record: dict) -> Iterator[dict | Rejected]:
     elif "title" in record or "selftext" in record:
         yield submission(record)
     else:
-        yield Rejected("not a Reddit comment or submission: expected body (comment) or title and selftext "
-                       f"(submission); record has {describe_keys(record)}", record)
+        yield Rejected(
+            "not a Reddit comment or submission: expected body (comment) or title and selftext "
+            f"(submission); record has {describe_keys(record)}",
+            record,
+        )
 
 
 def comment(record: dict) -> dict | Rejected:
     why = _placeholder(record.get("body"))
     if why:
         return Rejected(f"comment has no text: its body is {record['body'].strip()!r} ({why})", record)
-    return post(id=_fullname(record, "t1_"), text=_text(record.get("body")), published_at=record.get("created_utc"),
-                author=_author(record.get("author")), kind="comment", ref_id=record.get("parent_id"),
-                url=_url(record), post=record)
+    return post(
+        id=_fullname(record, "t1_"),
+        text=_text(record.get("body")),
+        published_at=record.get("created_utc"),
+        author=_author(record.get("author")),
+        kind="comment",
+        ref_id=record.get("parent_id"),
+        url=_url(record),
+        post=record,
+    )
 
 
 def submission(record: dict) -> dict:
@@ -85,6 +99,14 @@ def submission(record: dict) -> dict:
     if _placeholder(body) or (isinstance(body, str) and not body.strip()):
         body = None  # the title alone is the text
     ref = record.get("crosspost_parent")
-    return post(id=_fullname(record, "t3_"), text=_text(body), title=_text(record.get("title")),
-                published_at=record.get("created_utc"), author=_author(record.get("author")),
-                kind="crosspost" if ref else "submission", ref_id=ref, url=_url(record), post=record)
+    return post(
+        id=_fullname(record, "t3_"),
+        text=_text(body),
+        title=_text(record.get("title")),
+        published_at=record.get("created_utc"),
+        author=_author(record.get("author")),
+        kind="crosspost" if ref else "submission",
+        ref_id=ref,
+        url=_url(record),
+        post=record,
+    )

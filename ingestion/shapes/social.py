@@ -21,25 +21,45 @@ def _not(what: str, expected: str, record: dict) -> Rejected:
 
 # --- Mastodon -------------------------------------------------------------------------------
 
+
 def mastodon(record: dict) -> Iterator[dict | Rejected]:
     """A Status entity (content is HTML: the preset reduces it to text). A boost (`reblog`) stores
     the boosted status's text, by the account that boosted it."""
     if "content" not in record or "account" not in record or record.get("id") is None:
-        yield _not("Mastodon status", "a Status {id, created_at, content, account, ...} (a StatusEdit of an edit "
-                   "history has no id: it is a version of a status, not a post)", record)
+        yield _not(
+            "Mastodon status",
+            "a Status {id, created_at, content, account, ...} (a StatusEdit of an edit "
+            "history has no id: it is a version of a status, not a post)",
+            record,
+        )
         return
     account = record.get("account") or {}
     boosted = record.get("reblog") if isinstance(record.get("reblog"), dict) else None
     source = boosted or record
-    kind, ref = ("reblog", boosted.get("id")) if boosted else \
-        ("reply", record.get("in_reply_to_id")) if record.get("in_reply_to_id") else ("status", None)
+    kind, ref = (
+        ("reblog", boosted.get("id"))
+        if boosted
+        else ("reply", record.get("in_reply_to_id"))
+        if record.get("in_reply_to_id")
+        else ("status", None)
+    )
     warning = source.get("spoiler_text") or None  # a content warning reads like a title
-    yield post(id=record.get("id"), text=source.get("content"), title=warning, published_at=record.get("created_at"),
-               author=account.get("acct"), lang=source.get("language"), kind=kind, ref_id=ref,
-               url=record.get("url") or record.get("uri"), post=record)
+    yield post(
+        id=record.get("id"),
+        text=source.get("content"),
+        title=warning,
+        published_at=record.get("created_at"),
+        author=account.get("acct"),
+        lang=source.get("language"),
+        kind=kind,
+        ref_id=ref,
+        url=record.get("url") or record.get("uri"),
+        post=record,
+    )
 
 
 # --- Bluesky --------------------------------------------------------------------------------
+
 
 def _handle(author: object) -> str | None:
     return author.get("handle") or author.get("did") if isinstance(author, dict) else None
@@ -65,8 +85,17 @@ def _bsky(uri: str, record: dict, author: str | None, when: str | None, whole: d
         kind, ref = "post", None
     langs = record.get("langs") if isinstance(record.get("langs"), list) else []
     lang = langs[0].split("-")[0].lower() if langs and isinstance(langs[0], str) else None
-    return post(id=uri, text=record.get("text"), published_at=record.get("createdAt") or when, author=author,
-                lang=lang, kind=kind, ref_id=ref, url=_post_url(author, uri), post=whole)
+    return post(
+        id=uri,
+        text=record.get("text"),
+        published_at=record.get("createdAt") or when,
+        author=author,
+        lang=lang,
+        kind=kind,
+        ref_id=ref,
+        url=_post_url(author, uri),
+        post=whole,
+    )
 
 
 def _post_view(view: dict, whole: dict, reason: dict | None = None) -> dict | Rejected:
@@ -78,8 +107,14 @@ def _post_view(view: dict, whole: dict, reason: dict | None = None) -> dict | Re
         by = _handle(reason.get("by"))
         item = _bsky(view["uri"], record, author, reason.get("indexedAt"), whole)  # the url is the original's
         by_did = (reason.get("by") or {}).get("did") or by
-        return {**item, "id": f"{view['uri']}#repost-{by_did}", "kind": "repost", "ref_id": view["uri"],
-                "author": by, "published_at": reason.get("indexedAt") or item["published_at"]}
+        return {
+            **item,
+            "id": f"{view['uri']}#repost-{by_did}",
+            "kind": "repost",
+            "ref_id": view["uri"],
+            "author": by,
+            "published_at": reason.get("indexedAt") or item["published_at"],
+        }
     return _bsky(view["uri"], record, author, view.get("indexedAt"), whole)
 
 
@@ -98,8 +133,9 @@ def bluesky(record: dict) -> Iterator[dict | Rejected]:
     elif isinstance(record.get("commit"), dict):
         commit = record["commit"]
         if commit.get("collection") != "app.bsky.feed.post" or commit.get("operation") != "create":
-            yield Rejected(f"not a Bluesky post: a Jetstream {commit.get('operation')} of "
-                           f"{commit.get('collection')}", record)
+            yield Rejected(
+                f"not a Bluesky post: a Jetstream {commit.get('operation')} of {commit.get('collection')}", record
+            )
             return
         uri = f"at://{record.get('did')}/app.bsky.feed.post/{commit.get('rkey')}"
         yield _bsky(uri, commit.get("record") or {}, record.get("did"), None, record)
@@ -108,6 +144,7 @@ def bluesky(record: dict) -> Iterator[dict | Rejected]:
 
 
 # --- Hacker News ----------------------------------------------------------------------------
+
 
 def hackernews(record: dict) -> Iterator[dict | Rejected]:
     """An item of the official API ({id, type, by, time, text, title, parent}) or a hit of the
@@ -118,21 +155,32 @@ def hackernews(record: dict) -> Iterator[dict | Rejected]:
             yield from hackernews(hit) if isinstance(hit, dict) else [_not("Hacker News item", "an object", {})]
         return
     if record.get("deleted") or record.get("dead"):
-        yield Rejected(f"Hacker News item {record.get('id')} is {'deleted' if record.get('deleted') else 'dead'} "
-                       "(no text)", record)
+        yield Rejected(
+            f"Hacker News item {record.get('id')} is {'deleted' if record.get('deleted') else 'dead'} (no text)", record
+        )
         return
     item_id = record.get("id", record.get("objectID"))
     if item_id is None or (record.get("type") is None and "karma" in record):
-        yield _not("Hacker News item", "{id, type, by, time, text|title} or an Algolia hit {objectID, ...}; a user "
-                   "({id, karma, created}) is not an item", record)
+        yield _not(
+            "Hacker News item",
+            "{id, type, by, time, text|title} or an Algolia hit {objectID, ...}; a user "
+            "({id, karma, created}) is not an item",
+            record,
+        )
         return
     kind = record.get("type") or ("comment" if record.get("comment_text") else "story")
     text = record.get("text") or record.get("comment_text") or record.get("story_text")
-    yield post(id=str(item_id), text=text, title=record.get("title") or record.get("story_title")
-               if kind != "comment" else None, published_at=record.get("time", record.get("created_at_i")),
-               author=record.get("by") or record.get("author"), kind=kind,
-               ref_id=_str_or_none(record.get("parent", record.get("parent_id", record.get("poll")))),
-               url=f"https://news.ycombinator.com/item?id={item_id}", post=record)
+    yield post(
+        id=str(item_id),
+        text=text,
+        title=record.get("title") or record.get("story_title") if kind != "comment" else None,
+        published_at=record.get("time", record.get("created_at_i")),
+        author=record.get("by") or record.get("author"),
+        kind=kind,
+        ref_id=_str_or_none(record.get("parent", record.get("parent_id", record.get("poll")))),
+        url=f"https://news.ycombinator.com/item?id={item_id}",
+        post=record,
+    )
 
 
 def _str_or_none(value: object) -> str | None:
@@ -140,6 +188,7 @@ def _str_or_none(value: object) -> str | None:
 
 
 # --- YouTube --------------------------------------------------------------------------------
+
 
 def _youtube_comment(comment: dict, whole: dict, kind: str) -> dict | Rejected:
     snippet = comment.get("snippet") if isinstance(comment.get("snippet"), dict) else None
@@ -152,9 +201,16 @@ def _youtube_comment(comment: dict, whole: dict, kind: str) -> dict | Rejected:
 
         text = html_to_text(snippet["textDisplay"])
     url = f"https://www.youtube.com/watch?v={video}&lc={comment.get('id')}" if video else None
-    return post(id=comment.get("id"), text=text, published_at=snippet.get("publishedAt"),
-                author=snippet.get("authorDisplayName"), kind=kind, ref_id=snippet.get("parentId") or video,
-                url=url, post=whole)
+    return post(
+        id=comment.get("id"),
+        text=text,
+        published_at=snippet.get("publishedAt"),
+        author=snippet.get("authorDisplayName"),
+        kind=kind,
+        ref_id=snippet.get("parentId") or video,
+        url=url,
+        post=whole,
+    )
 
 
 def youtube(record: dict) -> Iterator[dict | Rejected]:

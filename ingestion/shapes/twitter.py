@@ -41,16 +41,25 @@ def unpack(record: dict) -> Iterator[dict | Rejected]:
             elif "text" in tweet or "note_tweet" in tweet:
                 yield v2_tweet(tweet, users, tweets)
             else:  # a counts page ({start, end, tweet_count}), a users page ({id, username, name}), ...
-                what = "a counts bucket" if "tweet_count" in tweet else "a user" if "username" in tweet else \
-                    "an element without text"
-                yield Rejected(f"not a tweet: {what} ({describe_keys(tweet)}): this page is not a page of tweets",
-                               tweet)
+                what = (
+                    "a counts bucket"
+                    if "tweet_count" in tweet
+                    else "a user"
+                    if "username" in tweet
+                    else "an element without text"
+                )
+                yield Rejected(
+                    f"not a tweet: {what} ({describe_keys(tweet)}): this page is not a page of tweets", tweet
+                )
         for error in record.get("errors") or []:
             yield Rejected(_error_reason(error), error)
     elif isinstance(record.get("statuses"), list):  # a v1.1 search response: {statuses, search_metadata}
         for tweet in record["statuses"]:
-            yield v1_tweet(tweet) if isinstance(tweet, dict) else Rejected("not a tweet: a status that is not an "
-                                                                           "object", tweet)
+            yield (
+                v1_tweet(tweet)
+                if isinstance(tweet, dict)
+                else Rejected("not a tweet: a status that is not an object", tweet)
+            )
     elif "id_str" in record or "user" in record or "full_text" in record or "extended_tweet" in record:
         yield v1_tweet(record)
     elif "id" in record and ("text" in record or "note_tweet" in record):
@@ -59,12 +68,22 @@ def unpack(record: dict) -> Iterator[dict | Rejected]:
         for error in record["errors"]:
             yield Rejected(_error_reason(error), error)
     else:
-        notice = next((k for k in ("delete", "limit", "scrub_geo", "status_withheld", "user_withheld",
-                                   "disconnect", "warning") if k in record), None)
-        yield Rejected(f"not a tweet: a v1.1 stream '{notice}' notice" if notice else
-                       "not a tweet: expected an API v2 page or stream line ({data, includes, meta}), a v2 tweet "
-                       "({id, text, created_at}) or a v1.1 tweet ({id_str, text or full_text, user, created_at}); "
-                       f"record has {describe_keys(record)}", record)
+        notice = next(
+            (
+                k
+                for k in ("delete", "limit", "scrub_geo", "status_withheld", "user_withheld", "disconnect", "warning")
+                if k in record
+            ),
+            None,
+        )
+        yield Rejected(
+            f"not a tweet: a v1.1 stream '{notice}' notice"
+            if notice
+            else "not a tweet: expected an API v2 page or stream line ({data, includes, meta}), a v2 tweet "
+            "({id, text, created_at}) or a v1.1 tweet ({id_str, text or full_text, user, created_at}); "
+            f"record has {describe_keys(record)}",
+            record,
+        )
 
 
 def _error_reason(error: object) -> str:
@@ -73,8 +92,10 @@ def _error_reason(error: object) -> str:
     what = error.get("title") or error.get("type") or "error"
     detail = error.get("detail") or error.get("message") or ""
     about = error.get("resource_id") or error.get("value")
-    return f"not a tweet: the page's errors entry for {error.get('resource_type') or 'resource'} {about}: " \
-           f"{what}: {detail}".rstrip(": ")
+    return (
+        f"not a tweet: the page's errors entry for {error.get('resource_type') or 'resource'} {about}: "
+        f"{what}: {detail}".rstrip(": ")
+    )
 
 
 def _full_text(tweet: dict) -> str | None:
@@ -120,9 +141,17 @@ def v2_tweet(tweet: dict, users: dict, tweets: dict) -> dict:
     if kind == "retweet" and original is not None and _full_text(original):
         text = _full_text(original)
     username = _username(tweet, users)
-    return post(id=tweet.get("id"), text=text, published_at=tweet.get("created_at"), author=username,
-                lang=_lang(tweet.get("lang")), kind=kind, ref_id=ref_id, url=_tweet_url(username, tweet.get("id")),
-                post=tweet)
+    return post(
+        id=tweet.get("id"),
+        text=text,
+        published_at=tweet.get("created_at"),
+        author=username,
+        lang=_lang(tweet.get("lang")),
+        kind=kind,
+        ref_id=ref_id,
+        url=_tweet_url(username, tweet.get("id")),
+        post=tweet,
+    )
 
 
 def _v1_full_text(tweet: dict) -> str | None:
@@ -156,6 +185,14 @@ def v1_tweet(tweet: dict) -> dict:
     else:
         kind, ref_id = "tweet", None
     username = user.get("screen_name")
-    return post(id=tweet_id, text=text, published_at=_v1_time(tweet), author=username, lang=_lang(tweet.get("lang")),
-                kind=kind, ref_id=str(ref_id) if ref_id is not None else None, url=_tweet_url(username, tweet_id),
-                post=tweet)
+    return post(
+        id=tweet_id,
+        text=text,
+        published_at=_v1_time(tweet),
+        author=username,
+        lang=_lang(tweet.get("lang")),
+        kind=kind,
+        ref_id=str(ref_id) if ref_id is not None else None,
+        url=_tweet_url(username, tweet_id),
+        post=tweet,
+    )
