@@ -36,7 +36,7 @@ def test_general_group_judges_one_model_on_every_split_beside_its_peers(tmp_path
     import pyarrow.parquet as pq
 
     from tests.factories import labelled_rows
-    from tests.test_general import write_general_data
+    from tests.model.test_general import write_general_data
 
     monkeypatch.setenv("SENTIMENT_HOME", str(tmp_path / "wh"))  # the mix and model caches stay in tmp_path
     data = write_general_data(tmp_path / "data")

@@ -12,7 +12,7 @@ from ingestion.config import source_from_preset
 from ingestion.ingest import ingest_source
 from sentiment.warehouse import Warehouse
 from sentiment_cli import app
-from tests.test_feeds import server  # noqa: F401  (the local HTTP feed server fixture)
+from tests.ingestion.test_feeds import server  # noqa: F401  (the local HTTP feed server fixture)
 
 WHEN = "2025-03-02T08:00:00Z"
 
@@ -276,7 +276,7 @@ def test_an_unknown_name_is_read_by_its_first_bytes_and_an_unreadable_input_does
 
 def test_the_beam_job_stores_what_the_local_path_stores_for_the_new_formats(tmp_path):
     from pipelines.ingest import ingest_with_beam
-    from tests.test_ingest_platforms import _jsonl, _v2_page
+    from tests.ingestion.test_ingest_platforms import _jsonl, _v2_page
 
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "pages.jsonl").write_text(_jsonl(_v2_page(1), _v2_page(11)))

@@ -19,7 +19,7 @@ from ingestion.sources import SourceSpec
 from pipelines.ingest import CleanPieces, MergeDays, PlanPieces, ingest_with_beam
 from sentiment.warehouse import Warehouse
 from tests.factories import beam_test_pipeline
-from tests.test_ingest_batch import BAD, _records, _write_jsonl
+from tests.ingestion.test_ingest_batch import BAD, _records, _write_jsonl
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -9,7 +9,7 @@ from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions, 
 from pipelines.profiles import merge_args, profile_args, runner_session
 from pipelines.score import ScoreJob, pipeline_options
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PROFILES = sorted((ROOT / "infra" / "runners").glob("*.yaml"))
 KNOWN_RUNNERS = set(StandardOptions.KNOWN_RUNNER_NAMES)
 

@@ -24,7 +24,7 @@ from tests.factories import make_lake
 
 pytestmark = [pytest.mark.engine, pytest.mark.slow, pytest.mark.integration]
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 START, END = "2015-02-17", "2015-02-20"
 HOW = "run `make engines` (needs Java 17 and Maven), then `make test` or `pytest -m engine`"
 
@@ -152,7 +152,7 @@ def test_ingestion_on_an_engine_stores_what_the_local_path_does(profile, tmp_pat
     from ingestion.ingest import ingest_source
     from pipelines.ingest import ingest_with_beam
     from sentiment.warehouse import Warehouse
-    from tests.test_ingest_beam import _dumps, _state
+    from tests.ingestion.test_ingest_beam import _dumps, _state
 
     _require(profile.split("-")[0])
     if profile == "flink-cluster":
