@@ -23,6 +23,11 @@ def table_globs(warehouse: Warehouse) -> dict[str, Path]:
     }
 
 
+def has_table(warehouse: Warehouse, name: str) -> bool:
+    """Whether the table has any data file yet."""
+    return next(glob.iglob(str(table_globs(warehouse)[name])), None) is not None
+
+
 def connect(warehouse: Warehouse) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with a view for each table that has data.
 
@@ -32,7 +37,7 @@ def connect(warehouse: Warehouse) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("SET parquet_metadata_cache = true")
     for name, pattern in table_globs(warehouse).items():
-        if next(glob.iglob(str(pattern)), None) is None:
+        if not has_table(warehouse, name):
             continue
         con.execute(
             f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{pattern}', "

@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from sentiment.query import run_query  # noqa: E402
+from sentiment.query import has_table, run_query  # noqa: E402
 from sentiment.warehouse import Warehouse  # noqa: E402
 
 PERIODS = ("day", "week", "month")
@@ -62,6 +62,12 @@ def trend(
     if by not in PERIODS:
         raise ValueError(f"--by must be one of {', '.join(PERIODS)}, not {by!r}")
     table, topic_column = ("daily_topic_sentiment", "topic") if topic else ("daily_sentiment", "NULL")
+    if topic and not has_table(warehouse, table):
+        raise ValueError(
+            f"no topic table in {warehouse.root}: the days were scored without topics. Name topics in "
+            "a TOML file and score again (`sentiment score --from D --to D --topics topics.toml`; "
+            "docs/scoring.md, Topics)"
+        )
     sql = _SQL.format(table=table, topic_column=topic_column)
     params = {"period": by, "source": source, "topic": topic, "start": start, "end": end, "lang": lang}
     return run_query(warehouse, sql, params, con)
