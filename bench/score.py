@@ -203,19 +203,19 @@ def _aggregation(home: Path, model: Path) -> dict:
     import apache_beam as beam
 
     from pipelines.aggregate import DailySentiment, DailyTopicSentiment
-    from pipelines.read import ReadScoredPartitions, scored_files
+    from pipelines.read import ReadPartitions, scored_files
     from sentiment_model import checkpoint
 
     labels = checkpoint.read_meta(model)["labels"]
     files = scored_files(str(home / "scored"), [p.name[5:] for p in (home / "scored").glob("date=*")], [])
     started = time.perf_counter()
     with beam.Pipeline(runner="FnApiRunner") as p:
-        rows = p | ReadScoredPartitions(files)
+        rows = p | ReadPartitions(files, partition_keys=("date", "source"))
         (rows | DailySentiment(labels), rows | "Topics" >> DailyTopicSentiment(labels)) | beam.Flatten()
     with_agg = time.perf_counter() - started
     started = time.perf_counter()
     with beam.Pipeline(runner="FnApiRunner") as p:
-        p | "ReadOnly" >> ReadScoredPartitions(files)
+        p | "ReadOnly" >> ReadPartitions(files, partition_keys=("date", "source"))
     read_only = time.perf_counter() - started
     return {
         "read_and_aggregate_s": round(with_agg, 2),

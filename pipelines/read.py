@@ -40,21 +40,6 @@ def raw_files(raw_dir: str, start: date, end: date, sources: list[str] | None = 
     ]
 
 
-class ReadRawDocuments(beam.PTransform):
-    """Arrow tables (RAW_COLUMNS; a Parquet row group or part of one each) of the given raw partition files."""
-
-    def __init__(self, files: list[str]):
-        super().__init__()
-        self.files = files
-
-    def expand(self, pbegin):
-        return (
-            pbegin
-            | "ListPartitions" >> beam.Create(self.files)
-            | "ReadParquet" >> beam.io.ReadAllFromParquetBatched(columns=RAW_COLUMNS)
-        )
-
-
 def scored_files(scored_dir: str, days: list[str], exclude: list[tuple[str, str]]) -> list[str]:
     """Scored partition files of `days`, except the (day, source) partitions in `exclude`."""
     wanted, skip = set(days), set(exclude)
@@ -65,24 +50,31 @@ def scored_files(scored_dir: str, days: list[str], exclude: list[tuple[str, str]
     ]
 
 
-def _with_partition_values(element) -> pa.Table:
-    path, table = element
-    for key, value in partition_values(path, ("date", "source")).items():
-        table = table.append_column(key, pa.array([value] * table.num_rows, pa.string()))
-    return table
+class ReadPartitions(beam.PTransform):
+    """Arrow tables (a Parquet row group or part of one each) of the given partition files.
 
+    `columns` picks columns (all by default); `partition_keys` adds those hive partition
+    values (`date`, `source`) from each file's path as string columns.
+    """
 
-class ReadScoredPartitions(beam.PTransform):
-    """Arrow tables of scored rows of existing partition files, with `date` and `source` from their paths."""
-
-    def __init__(self, files: list[str]):
+    def __init__(self, files: list[str], columns: list[str] | None = None, partition_keys: tuple[str, ...] = ()):
         super().__init__()
-        self.files = files
+        self.files, self.columns, self.partition_keys = files, columns, tuple(partition_keys)
 
     def expand(self, pbegin):
+        files = pbegin | "ListPartitions" >> beam.Create(self.files)
+        if not self.partition_keys:
+            return files | "ReadParquet" >> beam.io.ReadAllFromParquetBatched(columns=self.columns)
+        keys = self.partition_keys
         return (
-            pbegin
-            | "ListPartitions" >> beam.Create(self.files)
-            | "ReadParquet" >> beam.io.ReadAllFromParquetBatched(with_filename=True)
-            | "AddPartitionValues" >> beam.Map(_with_partition_values)
+            files
+            | "ReadParquet" >> beam.io.ReadAllFromParquetBatched(columns=self.columns, with_filename=True)
+            | "AddPartitionValues" >> beam.Map(_with_partition_values, keys)
         )
+
+
+def _with_partition_values(element, keys: tuple[str, ...]) -> pa.Table:
+    path, table = element
+    for key, value in partition_values(path, keys).items():
+        table = table.append_column(key, pa.array([value] * table.num_rows, pa.string()))
+    return table

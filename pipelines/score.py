@@ -27,7 +27,7 @@ from pipelines.infer import Infer
 from pipelines.manifest import WriteManifests, input_fingerprints, manifest_path
 from pipelines.metrics import counter_totals
 from pipelines.profiles import runner_session
-from pipelines.read import ReadRawDocuments, ReadScoredPartitions, partition_values, raw_files, scored_files
+from pipelines.read import RAW_COLUMNS, ReadPartitions, partition_values, raw_files, scored_files
 from pipelines.rows import ToScoredRows, scored_schema
 from pipelines.topics import Topics
 from pipelines.write import WritePartitions
@@ -227,7 +227,7 @@ def build(pipeline, job, warehouse, model_dir, meta, files, fingerprints, topics
     labels, version = list(meta["labels"]), meta["version"]
     encoded = (
         pipeline
-        | "Read" >> ReadRawDocuments(files)
+        | "Read" >> ReadPartitions(files, RAW_COLUMNS)
         | "Encode"
         >> EncodeDocuments(
             str(model_dir),
@@ -251,7 +251,8 @@ def build(pipeline, job, warehouse, model_dir, meta, files, fingerprints, topics
     )
     # Sources not re-scored in this run still count in the days' aggregates.
     others = scored_files(str(warehouse.scored), list(fingerprints), exclude=owned) if job.sources else []
-    everything = (scored, pipeline | "ReadOtherSources" >> ReadScoredPartitions(others)) | beam.Flatten()
+    other_rows = pipeline | "ReadOtherSources" >> ReadPartitions(others, partition_keys=("date", "source"))
+    everything = (scored, other_rows) | beam.Flatten()
     daily = (
         everything
         | "DailySentiment" >> DailySentiment(labels)

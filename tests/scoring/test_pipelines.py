@@ -15,7 +15,7 @@ from ingestion.ingest import ingest_source
 from pipelines.aggregate import DailySentiment, DailyTopicSentiment, daily_schema
 from pipelines.encode import EncodedBatch, EncodeDocuments
 from pipelines.infer import Infer, padded, sub_batches
-from pipelines.read import ReadRawDocuments, raw_files
+from pipelines.read import RAW_COLUMNS, ReadPartitions, raw_files
 from pipelines.rows import ToScoredRows, scored_schema
 from pipelines.topics import Topics
 from pipelines.write import WritePartitions
@@ -47,7 +47,7 @@ def test_raw_files_prunes_by_date_and_source(warehouse):
 def test_read_raw_documents(warehouse):
     files = raw_files(str(warehouse.raw), date(2015, 2, 18), date(2015, 2, 18), ["reddit_worldnews"])
     with beam_test_pipeline() as p:
-        ids = p | ReadRawDocuments(files) | beam.FlatMap(lambda t: t.column("doc_id").to_pylist())
+        ids = p | ReadPartitions(files, RAW_COLUMNS) | beam.FlatMap(lambda t: t.column("doc_id").to_pylist())
         # 4 headlines that day, one of them blank and quarantined
         assert_that(ids, equal_to([f"reddit_worldnews:2015-02-18_0{i}" for i in (1, 3, 4)]))
 
@@ -320,4 +320,4 @@ def test_write_partitions_replaces_each_partition(tmp_path):
 def test_read_pipeline_is_not_empty(warehouse):
     files = raw_files(str(warehouse.raw), date(2015, 2, 17), date(2015, 2, 19))
     with beam_test_pipeline() as p:
-        assert_that(p | ReadRawDocuments(files), is_not_empty())
+        assert_that(p | ReadPartitions(files, RAW_COLUMNS), is_not_empty())
