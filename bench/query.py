@@ -56,7 +56,7 @@ def build(home: Path, sources: int, days: int) -> Warehouse:
                     "model_version": "bench",
                 }
             )
-        directory = warehouse.aggregates / "daily_sentiment" / f"date={day}"
+        directory = warehouse.aggregate("daily_sentiment") / f"date={day}"
         write_partition(pa.Table.from_pylist(rows, schema=columns), directory)
     return warehouse
 
@@ -72,7 +72,7 @@ def _median_ms(fn, repeat: int) -> float:
 
 
 def _pandas_weekly(warehouse: Warehouse, source: str):
-    table = ds.dataset(warehouse.aggregates / "daily_sentiment", partitioning="hive").to_table().to_pandas()
+    table = ds.dataset(warehouse.aggregate("daily_sentiment"), partitioning="hive").to_table().to_pandas()
     rows = table[table["source"] == source].copy()
     rows["week"] = rows["date"].astype("datetime64[ns]").dt.to_period("W").dt.start_time
     rows["weighted"] = rows["mean_score"] * rows["documents"]

@@ -50,7 +50,7 @@ def nightly_flow(
     for summary in ingested:
         for error in summary["errors"]:
             logger.warning("ingest %s: %s", summary["source"], error["error"])
-    if not (warehouse.models / "current").exists():
+    if not warehouse.has_current_model():
         logger.info("no current model: scoring with the general model (built once from the datasets directory)")
         trained, _ = general_model_task(home, data_dir or Settings.from_env().data_dir)
         register_task(trained, home, None, copy=True)

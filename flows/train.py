@@ -26,7 +26,7 @@ def train_flow(
     candidate = train_task(Path(data), home, overrides)
     candidate_metrics = evaluate_task(candidate, eval_data)
     current_metrics = None
-    if (warehouse.models / "current").exists():
+    if warehouse.has_current_model():
         current_metrics = evaluate_task(warehouse.current_model(), eval_data)
     promote = current_metrics is None or candidate_metrics[metric] >= current_metrics[metric]
     version_dir = register_task(candidate, home, candidate_metrics, make_current=promote)

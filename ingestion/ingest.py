@@ -69,7 +69,7 @@ def ingest_source(
     summary = IngestSummary(spec.name)
     window = Window(start, end)
     inputs = locations(spec)
-    stage = DayStage(warehouse.root / "state" / "staging")
+    stage = DayStage(warehouse.staging)
     bar = tqdm(desc=f"ingest {spec.name}", unit=" records", disable=not progress, mininterval=1.0)
     with pool_for(inputs, workers) as pool:
         try:
@@ -77,7 +77,7 @@ def ingest_source(
                 quarantined: list[dict] = []
                 found: dict[str, int] = {}
                 keys, read_before = "", summary.read
-                tasks = input_tasks(location, spec, file_index, warehouse.root / "state" / "feeds")
+                tasks = input_tasks(location, spec, file_index, warehouse.feed_state)
                 try:
                     for piece in pool.clean(tasks, spec, now, window, stage):
                         _count(summary, piece)

@@ -174,9 +174,7 @@ class WriteQuarantine(beam.PTransform):
 
 def build(pipeline, spec: SourceSpec, warehouse: Warehouse, now: datetime, window: Window) -> None:
     inputs = [(i, str(location)) for i, location in enumerate(locations(spec))]
-    planned = (
-        pipeline | "Inputs" >> beam.Create(inputs) | "Plan" >> PlanPieces(spec, warehouse.root / "state" / "feeds", now)
-    )
+    planned = pipeline | "Inputs" >> beam.Create(inputs) | "Plan" >> PlanPieces(spec, warehouse.feed_state, now)
     cleaned = planned.tasks | "Spread" >> beam.Reshuffle() | "Clean" >> CleanPieces(spec, now, window)
     cleaned.rows | "MergeDays" >> MergeDays(spec, warehouse.root)
     quarantined = (planned[QUARANTINED], cleaned[QUARANTINED]) | "AllQuarantined" >> beam.Flatten()

@@ -189,7 +189,7 @@ def score_range(job: ScoreJob) -> ScoreSummary:
             f" for sources {job.sources}" if job.sources else "",
         )
         return ScoreSummary(meta["version"], 0, 0, {}, 0.0, 0.0, None, None)
-    topics_file = job.topics_file or (warehouse.root / "topics.toml")
+    topics_file = job.topics_file or warehouse.topics_file
     topics = Topics.load(topics_file if job.topics_file or topics_file.is_file() else None)
     for day in fingerprints:  # an interrupted run must not leave a day marked complete
         manifest_path(warehouse, day).unlink(missing_ok=True)
@@ -218,7 +218,7 @@ def _worker_output(job: ScoreJob, options: PipelineOptions, warehouse: Warehouse
     """Worker processes print hundreds of start-up lines; unless verbose they go to a log file."""
     if job.verbose or options.view_as(DirectOptions).direct_running_mode != "multi_processing":
         return contextlib.nullcontext()
-    path = warehouse.root / "logs" / "beam-workers.log"
+    path = warehouse.logs / "beam-workers.log"
     log.info("Beam worker output -> %s (--verbose shows it here)", path)
     return worker_output_to(path)
 
@@ -238,7 +238,7 @@ def build(pipeline, job, warehouse, model_dir, meta, files, fingerprints, topics
             scoring_languages(meta, job.languages),
         )
     )
-    onnx_path = onnx_export.exported(model_dir, warehouse.root / "cache" / "onnx") if job.backend == "onnx" else None
+    onnx_path = onnx_export.exported(model_dir, warehouse.onnx_cache) if job.backend == "onnx" else None
     scored = (
         encoded.encoded
         | "Infer" >> Infer(model_dir, job.device, onnx_path=onnx_path, threads=threads)
@@ -258,7 +258,7 @@ def build(pipeline, job, warehouse, model_dir, meta, files, fingerprints, topics
         | "DailySentiment" >> DailySentiment(labels)
         | "WriteDaily"
         >> WritePartitions(
-            str(warehouse.aggregates / "daily_sentiment"), ("date",), daily_schema(labels), ["source", "lang"], days
+            str(warehouse.aggregate("daily_sentiment")), ("date",), daily_schema(labels), ["source", "lang"], days
         )
     )
     per_topic = (
@@ -266,7 +266,7 @@ def build(pipeline, job, warehouse, model_dir, meta, files, fingerprints, topics
         | "DailyTopicSentiment" >> DailyTopicSentiment(labels)
         | "WriteTopics"
         >> WritePartitions(
-            str(warehouse.aggregates / "daily_topic_sentiment"),
+            str(warehouse.aggregate("daily_topic_sentiment")),
             ("date",),
             topic_schema(labels),
             ["source", "lang", "topic"],

@@ -139,4 +139,4 @@ def write_alerts(warehouse: Warehouse, day: date, alerts: list[Alert]) -> None:
     """Replace the day's alerts (an empty day keeps an empty file: the checks ran)."""
     now = datetime.now(UTC)
     rows = [{**asdict(a), "created_at": now} for a in alerts]
-    write_partition(pa.Table.from_pylist(rows, schema=ALERT_SCHEMA), warehouse.root / "alerts" / f"date={day}")
+    write_partition(pa.Table.from_pylist(rows, schema=ALERT_SCHEMA), warehouse.alerts / f"date={day}")

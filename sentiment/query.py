@@ -13,14 +13,7 @@ from sentiment.warehouse import Warehouse
 
 def table_globs(warehouse: Warehouse) -> dict[str, Path]:
     """View name -> the Parquet files behind it."""
-    return {
-        "documents": warehouse.raw / "source=*" / "date=*" / "*.parquet",
-        "quarantine": warehouse.quarantine / "source=*" / "*.parquet",
-        "scored": warehouse.scored / "date=*" / "source=*" / "*.parquet",
-        "daily_sentiment": warehouse.aggregates / "daily_sentiment" / "date=*" / "*.parquet",
-        "daily_topic_sentiment": warehouse.aggregates / "daily_topic_sentiment" / "date=*" / "*.parquet",
-        "alerts": warehouse.root / "alerts" / "date=*" / "*.parquet",
-    }
+    return warehouse.table_files()
 
 
 def has_table(warehouse: Warehouse, name: str) -> bool:

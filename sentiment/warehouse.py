@@ -6,6 +6,13 @@ models/<version>/ and models/current                    checkpoints and the curr
 scored/date=<d>/source=<s>/part-0.parquet               one row per scored document
 aggregates/<table>/date=<d>/part-0.parquet              daily_sentiment, daily_topic_sentiment
 manifests/score/date=<d>.json                           what scored a day, from which input
+alerts/date=<d>/part-0.parquet                          the nightly checks' findings
+state/feeds/, state/staging/                            feed validators; ingest's per-day staging
+cache/onnx/                                             derived model files (ONNX exports)
+logs/                                                   worker logs
+topics.toml                                             the topics scoring tags (optional)
+
+Nothing else builds a path inside the warehouse: every module asks `Warehouse` for it.
 """
 
 from __future__ import annotations
@@ -54,8 +61,56 @@ class Warehouse:
     def reports(self) -> Path:
         return self.root / "reports"
 
+    @property
+    def alerts(self) -> Path:
+        return self.root / "alerts"
+
+    @property
+    def state(self) -> Path:
+        return self.root / "state"
+
+    @property
+    def staging(self) -> Path:
+        """Ingest's per-day staging (state/staging)."""
+        return self.state / "staging"
+
+    @property
+    def feed_state(self) -> Path:
+        """Each feed's ETag and Last-Modified (state/feeds)."""
+        return self.state / "feeds"
+
+    @property
+    def onnx_cache(self) -> Path:
+        return self.root / "cache" / "onnx"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def topics_file(self) -> Path:
+        return self.root / "topics.toml"
+
+    def aggregate(self, table: str) -> Path:
+        """The directory of an aggregate table (daily_sentiment, daily_topic_sentiment)."""
+        return self.aggregates / table
+
+    def table_files(self) -> dict[str, Path]:
+        """Query view name -> the glob of the Parquet files behind it."""
+        return {
+            "documents": self.raw / "source=*" / "date=*" / "*.parquet",
+            "quarantine": self.quarantine / "source=*" / "*.parquet",
+            "scored": self.scored / "date=*" / "source=*" / "*.parquet",
+            "daily_sentiment": self.aggregate("daily_sentiment") / "date=*" / "*.parquet",
+            "daily_topic_sentiment": self.aggregate("daily_topic_sentiment") / "date=*" / "*.parquet",
+            "alerts": self.alerts / "date=*" / "*.parquet",
+        }
+
     def raw_partition(self, source: str, day: str) -> Path:
         return self.raw / f"source={source}" / f"date={day}"
+
+    def has_current_model(self) -> bool:
+        return (self.models / "current").exists()
 
     def current_model(self) -> Path:
         """The directory `models/current` points to; a clear error if there is none."""

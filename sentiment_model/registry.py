@@ -41,7 +41,7 @@ def register(
 
 
 def list_models(warehouse: Warehouse) -> list[dict]:
-    current = (warehouse.models / "current").resolve() if (warehouse.models / "current").exists() else None
+    current = warehouse.current_model() if warehouse.has_current_model() else None
     rows = []
     for directory in sorted(warehouse.models.glob("*/")):
         if directory.name == "current" or not (directory / checkpoint.META).is_file():
