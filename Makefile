@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.installed
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 
-.PHONY: setup demo test test-fast lint clean wheel bench engines flink-up flink-down
+.PHONY: setup demo test test-fast lint clean wheel bench engines flink-up flink-down s3-bin s3-up s3-down
 
 setup: $(STAMP)
 
@@ -25,6 +25,7 @@ test: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(MAKE) --no-print-directory engines || echo "make test: engines not fetched; the engine tests will skip"
+	$(MAKE) --no-print-directory s3-bin || echo "make test: no S3 server built (needs Go); the s3 tests will skip"
 	$(VENV)/bin/pytest -q
 
 # Everyday work: no engines, no slow tests (make test is what CI runs).
@@ -60,6 +61,22 @@ flink-up: setup engines
 
 flink-down: setup
 	$(PY) -m pipelines.flink_cluster down
+
+# A local S3 server (versitygw) for a warehouse at s3://: built once into .engines/bin with Go.
+VERSITYGW_VERSION := v1.8.0
+s3-bin: $(ENGINES)/bin/versitygw
+
+$(ENGINES)/bin/versitygw:
+	@command -v go >/dev/null || { echo "make s3-bin: Go is needed to build versitygw"; exit 1; }
+	GOBIN=$(CURDIR)/$(ENGINES)/bin go install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
+
+# Starts it on 127.0.0.1:7070 (objects under .s3/data), creates bucket `demo`, prints the exports:
+#   eval "$$(make -s s3-up)"; SENTIMENT_HOME=s3://demo/warehouse make demo
+s3-up: setup s3-bin
+	@$(PY) -m sentiment.s3server up
+
+s3-down: setup
+	@$(PY) -m sentiment.s3server down
 
 # The project as a wheel, for Beam workers on Flink, Spark or Dataflow (--extra_packages).
 wheel: setup

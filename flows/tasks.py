@@ -14,6 +14,7 @@ from pipelines.read import partition_files
 from pipelines.score import ScoreJob, ScoreSummary, score_range
 from sentiment.checks import Alert, run_checks, write_alerts
 from sentiment.settings import Settings
+from sentiment.storage import location
 from sentiment.warehouse import Warehouse
 from sentiment_model.corpus import resolve_embeddings
 from sentiment_model.evaluate import evaluate
@@ -67,10 +68,10 @@ def ingest_all(specs: list[SourceSpec], home: Path, **options) -> list[dict]:
 @task(task_run_name="train")
 def train_task(data: Path, home: Path, overrides: dict | None = None, data_dir: Path | None = None) -> Path:
     """Train into a staging directory; embeddings "auto" (the default) start from the datasets' word vectors."""
-    staging = Warehouse(home).models / f".training-{uuid.uuid4().hex[:8]}"
+    staging = Warehouse(home).local("models", f".training-{uuid.uuid4().hex[:8]}")
     overrides = dict(overrides or {})
     data_dir = Path(data_dir) if data_dir else Settings.from_env().data_dir
-    cache = Settings(home=Path(home), data_dir=data_dir).embeddings_cache
+    cache = Settings(home=location(home), data_dir=data_dir).embeddings_cache
     dim = overrides.get("embed_dim", TrainConfig.embed_dim)
     overrides["embeddings"] = resolve_embeddings(overrides.get("embeddings", "auto"), data_dir, cache, dim)
     return train(TrainConfig(data=data, out=staging, **overrides))
@@ -80,7 +81,7 @@ def train_task(data: Path, home: Path, overrides: dict | None = None, data_dir: 
 def general_model_task(home: Path, data_dir: Path, overrides: dict | None = None) -> tuple[Path, bool]:
     """The general model for `data_dir`: trained once, then reused from the warehouse's cache while the
     training data and settings stay the same. Returns (model directory, trained now?)."""
-    settings = Settings(home=Path(home), data_dir=Path(data_dir))
+    settings = Settings(home=location(home), data_dir=Path(data_dir))
     return cached_general_model(
         settings.data_dir, settings.general_cache, settings.embeddings_cache, overrides, settings.lm_cache
     )

@@ -16,12 +16,11 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from ingestion.schema import QUARANTINE_SCHEMA, RAW_PARQUET, STAGE_SCHEMA, conform
 from ingestion.sources import SourceSpec
 from sentiment.language import detect_languages
-from sentiment.warehouse import PART_FILE, Warehouse, write_file_atomic, write_partition
+from sentiment.warehouse import PART_FILE, Warehouse, read_table, write_file_atomic, write_partition
 
 
 def _day_runs(rows: pa.Table) -> tuple[pa.Array, list[tuple[str, int, int]]]:
@@ -154,7 +153,7 @@ def merge_day(
     partition, first occurrence kept; return (written, duplicates). Re-running with the same rows
     writes nothing."""
     directory = warehouse.raw_partition(spec.name, day)
-    existing = pq.read_table(directory / PART_FILE) if (directory / PART_FILE).exists() else None
+    existing = read_table(directory / PART_FILE) if (directory / PART_FILE).exists() else None
     in_order = pc.sort_indices(staged, sort_keys=[("_order", "ascending")])
     keep = new_rows(staged.select(["doc_id", "content_hash"]).take(in_order), existing, spec.dedup_text)
     if not keep:

@@ -7,7 +7,10 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
 
+from sentiment.storage import uri
 from sentiment.warehouse import Warehouse
 
 
@@ -18,7 +21,13 @@ def table_globs(warehouse: Warehouse) -> dict[str, Path]:
 
 def has_table(warehouse: Warehouse, name: str) -> bool:
     """Whether the table has any data file yet."""
-    return next(glob.iglob(str(table_globs(warehouse)[name])), None) is not None
+    pattern = table_globs(warehouse)[name]
+    if warehouse.remote:
+        base = pattern
+        while "*" in base.name or base.name.endswith(".parquet"):
+            base = base.parent
+        return base.is_dir() and next(base.glob(str(pattern.relative_to(base))), None) is not None
+    return next(glob.iglob(str(pattern)), None) is not None
 
 
 def connect(warehouse: Warehouse) -> duckdb.DuckDBPyConnection:
@@ -32,11 +41,31 @@ def connect(warehouse: Warehouse) -> duckdb.DuckDBPyConnection:
     for name, pattern in table_globs(warehouse).items():
         if not has_table(warehouse, name):
             continue
+        if warehouse.remote:
+            _register_remote_view(con, name, pattern)
+            continue
         con.execute(
             f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{pattern}', "
             "hive_partitioning = true, union_by_name = true)"
         )
     return con
+
+
+def _register_remote_view(con: duckdb.DuckDBPyConnection, name: str, pattern) -> None:
+    """A view over a table on object storage, read through pyarrow's S3 client: DuckDB's own is an
+    extension (httpfs) that downloads itself at run time, which offline servers cannot do."""
+    base = pattern
+    while "*" in base.name or base.name.endswith(".parquet"):
+        base = base.parent
+    dataset = ds.dataset(uri(base), format="parquet", partitioning="hive")
+    schemas = {fragment.physical_schema for fragment in dataset.get_fragments()}
+    if len(schemas) > 1:  # older partitions lack newer columns: read every file by name, as locally
+        schema = pa.unify_schemas([*schemas, dataset.partitioning.schema])
+        dataset = ds.dataset(uri(base), format="parquet", partitioning="hive", schema=schema)
+    con.register(f"arrow_{name}", dataset)
+    dates = "date" in dataset.schema.names
+    cast = " REPLACE (CAST(date AS DATE) AS date)" if dates else ""
+    con.execute(f"CREATE VIEW {name} AS SELECT *{cast} FROM arrow_{name}")
 
 
 def available_tables(warehouse: Warehouse) -> list[str]:

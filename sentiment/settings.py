@@ -6,7 +6,15 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from sentiment.storage import is_remote, local_dir_for, location
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def resolved(home) -> Path:
+    """A warehouse location made absolute (a local path) or kept as it is (an object-store URL)."""
+    home = location(home)
+    return home if is_remote(home) else home.resolve()
 
 
 class DataMissingError(RuntimeError):
@@ -19,26 +27,31 @@ class Settings:
     data_dir: Path  # the labelled and dated datasets (Parquet), one folder each
 
     @property
+    def cache(self) -> Path:
+        """Caches derived from the datasets: in the warehouse, or on local disk beside a remote one."""
+        return local_dir_for(self.home, "cache") if is_remote(self.home) else self.home / "cache"
+
+    @property
     def embeddings_cache(self) -> Path:
         """Pretrained word vectors built from `data_dir`, cached by content."""
-        return self.home / "cache" / "embeddings"
+        return self.cache / "embeddings"
 
     @property
     def lm_cache(self) -> Path:
         """The pretrained language model built from `data_dir` (`sentiment pretrain`), cached by content."""
-        return self.home / "cache" / "lm"
+        return self.cache / "lm"
 
     @property
     def general_cache(self) -> Path:
         """The general training mix and the general model built from `data_dir`, cached by content."""
-        return self.home / "cache" / "general"
+        return self.cache / "general"
 
     @classmethod
     def from_env(cls) -> Settings:
-        home = Path(os.environ.get("SENTIMENT_HOME", "warehouse")).expanduser()
+        home = location(os.environ.get("SENTIMENT_HOME", "warehouse"))
         data = os.environ.get("SENTIMENT_DATA_DIR")
         data_dir = Path(data).expanduser() if data else default_data_dir()
-        return cls(home=home.resolve(), data_dir=data_dir.resolve())
+        return cls(home=resolved(home), data_dir=data_dir.resolve())
 
 
 def default_data_dir() -> Path:

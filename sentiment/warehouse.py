@@ -26,12 +26,34 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sentiment.storage import check_reachable, download_dir, is_remote, local_dir_for, location, uri
+
 PART_FILE = "part-0.parquet"
+CURRENT_POINTER = "CURRENT"  # models/CURRENT: the current version's name (a warehouse on object storage)
 
 
 @dataclass(frozen=True)
 class Warehouse:
+    """The layout of a warehouse at `root`: a local directory or an object-store prefix (s3://...).
+
+    What a process keeps beside a remote warehouse (staging, caches, logs) lives on local disk
+    (`storage.local_root()`); everything a reader needs lives in the warehouse.
+    """
+
     root: Path
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", location(self.root))
+        if self.remote:
+            check_reachable(self.root)
+
+    @property
+    def remote(self) -> bool:
+        return is_remote(self.root)
+
+    def local(self, *parts: str) -> Path:
+        """A local directory for this warehouse's scratch: inside it when it is local, else on local disk."""
+        return local_dir_for(self.root, *parts) if self.remote else self.root.joinpath(*parts)
 
     @property
     def raw(self) -> Path:
@@ -71,8 +93,8 @@ class Warehouse:
 
     @property
     def staging(self) -> Path:
-        """Ingest's per-day staging (state/staging)."""
-        return self.state / "staging"
+        """Ingest's per-day staging (state/staging; on local disk for a remote warehouse)."""
+        return self.local("state", "staging")
 
     @property
     def feed_state(self) -> Path:
@@ -81,11 +103,11 @@ class Warehouse:
 
     @property
     def onnx_cache(self) -> Path:
-        return self.root / "cache" / "onnx"
+        return self.local("cache", "onnx")
 
     @property
     def logs(self) -> Path:
-        return self.root / "logs"
+        return self.local("logs")
 
     @property
     def topics_file(self) -> Path:
@@ -110,20 +132,35 @@ class Warehouse:
         return self.raw / f"source={source}" / f"date={day}"
 
     def has_current_model(self) -> bool:
-        return (self.models / "current").exists()
+        return (self.models / CURRENT_POINTER).is_file() if self.remote else (self.models / "current").exists()
 
-    def current_model(self) -> Path:
-        """The directory `models/current` points to; a clear error if there is none."""
-        pointer = self.models / "current"
-        if not pointer.exists():
+    def current_version_dir(self) -> Path:
+        """The current model's directory in the warehouse (`models/<version>`)."""
+        if not self.has_current_model():
             raise FileNotFoundError(
                 f"no current model under {self.models}: train one with "
                 "`sentiment train --data DIR --out DIR` or run `sentiment demo`"
             )
-        return pointer.resolve()
+        if self.remote:
+            return self.models / (self.models / CURRENT_POINTER).read_text().strip()
+        return (self.models / "current").resolve()
+
+    def current_model(self) -> Path:
+        """The current model as a local directory (a remote warehouse's, downloaded once per version)."""
+        return self.local_model(self.current_version_dir())
+
+    def local_model(self, version_dir: Path) -> Path:
+        """A model directory of the warehouse, on local disk (versions never change once written)."""
+        if not self.remote:
+            return version_dir
+        return download_dir(version_dir, self.local("models", version_dir.name))
 
     def set_current_model(self, version_dir: Path) -> None:
-        """Point `models/current` at `version_dir` (a relative symlink, swapped atomically)."""
+        """Make `version_dir` current: `models/current`, a relative symlink swapped atomically; on
+        object storage `models/CURRENT`, one object naming the version."""
+        if self.remote:
+            (self.models / CURRENT_POINTER).write_text(version_dir.name)
+            return
         pointer = self.models / "current"
         tmp = self.models / f".current-{uuid.uuid4().hex}"
         os.symlink(os.path.relpath(version_dir, self.models), tmp)
@@ -136,8 +173,14 @@ def write_partition(table: pa.Table, directory: Path, **parquet) -> Path:
 
     The new partition is written beside the old one, then swapped in with renames,
     so a reader sees either the old or the new partition, never half of one, and a
-    re-run replaces rather than appends.
+    re-run replaces rather than appends. On object storage, where there is no rename, the
+    partition's one object is replaced by one PUT (atomic there), then any other object in it removed.
     """
+    if is_remote(directory):
+        target = directory / PART_FILE
+        pq.write_table(table, uri(target), **{"compression": "zstd", **parquet})
+        _remove_others(directory, PART_FILE)
+        return target
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = directory.parent / f".staging-{directory.name}-{uuid.uuid4().hex}"
     staging.mkdir()
@@ -152,7 +195,29 @@ def write_partition(table: pa.Table, directory: Path, **parquet) -> Path:
     return directory / PART_FILE
 
 
+def read_table(path: Path, **options) -> pa.Table:
+    """A Parquet file or directory of the warehouse (local or on object storage) as one table."""
+    return pq.read_table(uri(path), **options)
+
+
+def _remove_others(directory: Path, keep: str) -> None:
+    for item in directory.iterdir() if directory.exists() else []:
+        if item.name != keep and item.is_file():
+            item.unlink()
+
+
+def remove_partition(directory: Path) -> None:
+    """Remove a partition (a directory, or its objects on object storage); nothing if it is not there."""
+    if is_remote(directory):
+        _remove_others(directory, keep="")
+    elif directory.exists():
+        shutil.rmtree(directory)
+
+
 def write_text_atomic(text: str, path: Path) -> Path:
+    if is_remote(path):
+        path.write_text(text)  # one PUT
+        return path
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
     tmp.write_text(text)
@@ -161,7 +226,10 @@ def write_text_atomic(text: str, path: Path) -> Path:
 
 
 def write_file_atomic(table: pa.Table, path: Path) -> Path:
-    """Write one Parquet file aside and rename it into place."""
+    """Write one Parquet file aside and rename it into place (on object storage: one PUT)."""
+    if is_remote(path):
+        pq.write_table(table, uri(path), compression="zstd")
+        return path
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
     pq.write_table(table, tmp, compression="zstd")

@@ -74,7 +74,7 @@ def ingest(
         "or the --profile's: Flink, Spark, a cluster); extra arguments are Beam options.",
     ),
     profile: Path = typer.Option(None, help="With --beam: a runner profile, e.g. infra/runners/flink-local.yaml."),
-    home: Path = HomeOption,
+    home: str = HomeOption,
     data_dir: Path = DataOption,
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object with the totals."),
 ):

@@ -67,7 +67,7 @@ def train(
     ),
     eval_data: Path = typer.Option(None, help="With --register: the fixed evaluation set (default DATA/test.parquet)."),
     metric: str = typer.Option("macro_f1", help="With --register: accuracy, macro_f1 or macro_recall."),
-    home: Path = HomeOption,
+    home: str = HomeOption,
     data_dir: Path = DataOption,
 ):
     """Train the LSTM classifier: AdamW, warm-up + linear decay, early stopping on validation macro-F1.
@@ -175,7 +175,7 @@ def evaluate(
 def predict(
     texts: list[str] = typer.Argument(..., help="Texts to classify."),
     model: Path = typer.Option(None, help="Model directory (default: the warehouse's current model)."),
-    home: Path = HomeOption,
+    home: str = HomeOption,
     json_out: bool = typer.Option(False, "--json"),
 ):
     """Label texts with a model: label, class probabilities and score. A text in a language the
@@ -214,7 +214,7 @@ def explain(
     text: str = typer.Argument(..., help="The text to explain."),
     model: Path = typer.Option(None, help="Model directory (default: the warehouse's current model)."),
     png: Path = typer.Option(None, "--png", help="Also draw the table as a heatmap PNG."),
-    home: Path = HomeOption,
+    home: str = HomeOption,
     json_out: bool = typer.Option(False, "--json", help="One JSON object per token."),
 ):
     """Token by token: the running class probabilities and the LSTM's input, forget and output gates."""
@@ -289,7 +289,7 @@ def pretrain(
     budget_minutes: float = typer.Option(30.0, help="Stop after this much training time."),
     max_tokens: int = typer.Option(64, help="Texts are cut to their first this many tokens."),
     device: str = typer.Option("auto", help="auto (CUDA when available), cpu or cuda."),
-    home: Path = HomeOption,
+    home: str = HomeOption,
     data_dir: Path = DataOption,
 ):
     """Pretrain a bidirectional LSTM language model on every dataset's training text and the unlabelled
@@ -316,7 +316,7 @@ def pretrain(
 
 @models_app.command("list")
 def models_list(
-    home: Path = HomeOption,
+    home: str = HomeOption,
     json_out: bool = typer.Option(False, "--json", help="One JSON object per line."),
 ):
     """List model versions, their metrics, and which one is current."""
@@ -340,7 +340,7 @@ def models_list(
 def models_import(
     model: Path = typer.Argument(..., help="A trained model directory (`sentiment train --out DIR`)."),
     current: bool = typer.Option(False, "--current", help="Make it the model that scoring uses."),
-    home: Path = HomeOption,
+    home: str = HomeOption,
 ):
     """Copy a trained model into the warehouse's registry (kept as it is when that version is there already)."""
     from sentiment.warehouse import Warehouse

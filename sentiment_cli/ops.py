@@ -22,7 +22,7 @@ from sentiment_cli.common import (
 
 @app.command()
 def demo(
-    home: Path = HomeOption,
+    home: str = HomeOption,
     data_dir: Path = DataOption,
     epochs: int = typer.Option(None, help="Training epochs (default: the training default)."),
     verbose: bool = typer.Option(
@@ -73,7 +73,7 @@ def nightly(
     lag_days: int = typer.Option(1, help="Score the day this many days before today."),
     config: Path = typer.Option(None, help="Sources file to ingest (default: the demo's corpora)."),
     profile: Path = typer.Option(None, help="Runner profile for the scoring, e.g. infra/runners/flink-local.yaml."),
-    home: Path = HomeOption,
+    home: str = HomeOption,
     data_dir: Path = DataOption,
 ):
     """Run the nightly flow once now: ingest, score (catching up missed days), check."""
@@ -101,7 +101,7 @@ def deploy(
         help="Runner profile the nightly and backfill runs score with, e.g. "
         "infra/runners/flink-local.yaml (default: Beam's local runner).",
     ),
-    home: Path = HomeOption,
+    home: str = HomeOption,
     data_dir: Path = DataOption,
 ):
     """Register the nightly, backfill and train deployments with the Prefect API (PREFECT_API_URL)."""
@@ -117,7 +117,7 @@ def deploy(
 def serve(
     cron: str = typer.Option("0 2 * * *", help="When the nightly run starts."),
     timezone: str = typer.Option("UTC", help="Time zone of the cron schedule."),
-    home: Path = HomeOption,
+    home: str = HomeOption,
     data_dir: Path = DataOption,
 ):
     """Run the deployments from this process (one machine): nightly on its schedule, the rest on demand."""

@@ -26,7 +26,7 @@ def query(
     format: Format = typer.Option(Format.table, "--format", help="Output format."),
     out: Path = typer.Option(None, "--out", help="Write the result to this file instead of the terminal."),
     param: list[str] = typer.Option(None, "--param", help="A bound parameter, name=value (repeatable)."),
-    home: Path = HomeOption,
+    home: str = HomeOption,
 ):
     """Ask the warehouse a question in SQL (DuckDB over the Parquet tables)."""
     from sentiment.query import run_query
@@ -77,7 +77,7 @@ def trend(
     chart: Path = typer.Option(None, help="Also draw mean score (with its interval) and volume to this PNG."),
     format: Format = typer.Option(Format.table, "--format", help="Output format."),
     out: Path = typer.Option(None, "--out", help="Write the table to this file."),
-    home: Path = HomeOption,
+    home: str = HomeOption,
 ):
     """Sentiment over time for a source or topic: documents, shares, mean score and its 95% interval."""
     from sentiment.trend import plot_trend

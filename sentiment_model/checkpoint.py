@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 
 from sentiment.files import sha256_file
+from sentiment.storage import location
 from sentiment_model.model import LSTMClassifier, ModelConfig
 from sentiment_model.vocab import Vocab
 
@@ -57,7 +58,7 @@ def save(directory: Path, bundle: ModelBundle, extra: dict | None = None) -> Pat
 
 
 def read_meta(directory: Path) -> dict:
-    path = Path(directory) / META
+    path = location(directory) / META
     if not path.is_file():
         raise FileNotFoundError(f"{directory} is not a model directory (no {META}); train one with `sentiment train`")
     try:

@@ -35,6 +35,31 @@ def prefect_harness():
 
 
 @pytest.fixture(scope="session")
+def s3_server():
+    """A real S3 server (versitygw) for the session, its objects under the session's temp dir."""
+    from sentiment.s3server import S3ServerMissingError, start
+
+    try:
+        server = start(SESSION_TMP / "s3-data", log=SESSION_TMP / "s3-server.log")
+    except S3ServerMissingError as err:
+        pytest.skip(f"{err}; `make test` builds it where Go is installed")
+    server.create_bucket("test")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_home(s3_server, monkeypatch, request) -> str:
+    """A fresh s3:// warehouse prefix for one test, with the standard variables pointing at the server."""
+    import re
+
+    for name, value in s3_server.env().items():
+        monkeypatch.setenv(name, value)
+    prefix = re.sub(r"[^a-z0-9-]+", "-", request.node.name.lower()).strip("-")[:60]
+    return f"s3://test/{prefix}"
+
+
+@pytest.fixture(scope="session")
 def labelled_dir(tmp_path_factory) -> Path:
     return write_labelled_dir(tmp_path_factory.mktemp("labelled"))
 

@@ -1,0 +1,154 @@
+"""Where the warehouse lives: a local directory, or a prefix on object storage (s3://, gs://).
+
+`location("s3://bucket/prefix")` is a `UPath` (universal_pathlib over fsspec): it joins with `/`,
+lists, reads and writes like a `pathlib.Path`, so the warehouse's layout is written once for both.
+A local location stays a plain `Path`. pyarrow reads and writes either through `uri(path)`
+(pyarrow's own S3 client for s3://). Credentials and the endpoint come the standard way:
+AWS_ENDPOINT_URL_S3 (or AWS_ENDPOINT_URL), AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION;
+every client used here (pyarrow, s3fs) reads them.
+
+Object stores have no rename: a partition there is one object, replaced by one PUT, which S3
+makes atomic (a reader gets the whole old object or the whole new one).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+REMOTE_SCHEMES = ("s3://", "gs://", "gcs://", "memory://")
+
+
+class StorageError(RuntimeError):
+    """The store refused or failed an operation; the message says what, where and what to do."""
+
+
+def is_remote(path) -> bool:
+    return str(path).startswith(REMOTE_SCHEMES) or getattr(path, "protocol", "") not in ("", "file", "local")
+
+
+def location(text: str | os.PathLike) -> Path:
+    """A local `Path`, or a `UPath` for an object-store URL."""
+    if isinstance(text, Path) or hasattr(text, "protocol"):  # a Path, or already a UPath
+        return text
+    if str(text).startswith(REMOTE_SCHEMES):
+        from upath import UPath
+
+        _check_credentials(str(text))
+        return UPath(str(text).rstrip("/"))
+    return Path(text).expanduser()
+
+
+def uri(path) -> str:
+    """The path as pyarrow takes it: a local path, or the object store's URL."""
+    if is_remote(path):
+        text = str(path)
+        return text if "://" in text else f"{path.protocol}://{text}"
+    return str(path)
+
+
+def local_root() -> Path:
+    """Local disk for what a remote warehouse keeps beside it (caches, staging): $SENTIMENT_CACHE,
+    else ~/.cache/sentiment."""
+    root = os.environ.get("SENTIMENT_CACHE")
+    return Path(root).expanduser() if root else Path.home() / ".cache" / "sentiment"
+
+
+def local_dir_for(remote, *parts: str) -> Path:
+    """A local directory standing for a remote location (one per bucket and prefix)."""
+    text = uri(remote).replace("://", "/")
+    return local_root().joinpath("remote", *text.split("/"), *parts)
+
+
+def download_dir(remote, local: Path) -> Path:
+    """Copy a remote directory's files to `local` (written aside, then renamed into place)."""
+    if local.is_dir():
+        return local
+    local.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{local.name}-", dir=local.parent))
+    for item in remote.iterdir():
+        if item.is_file():
+            (staging / item.name).write_bytes(item.read_bytes())
+    try:
+        os.rename(staging, local)
+    except OSError:  # another process put it there first: theirs is the same files
+        import shutil
+
+        shutil.rmtree(staging, ignore_errors=True)
+    return local
+
+
+def _check_credentials(url: str) -> None:
+    sources = ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI")
+    if (
+        url.startswith("s3://")
+        and not any(os.environ.get(name) for name in sources)
+        and not (Path.home() / ".aws" / "credentials").is_file()
+    ):
+        raise StorageError(
+            f"{url}: no S3 credentials; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_ENDPOINT_URL_S3 "
+            "for a server other than AWS; `make s3-up` prints them for the local one)"
+        )
+
+
+def describe_store_error(err: BaseException, home=None) -> str | None:
+    """One line saying what failed, where, and what to do, for a fault of the warehouse's store
+    (a full disk, a refused write, bad or expired credentials, an unreachable endpoint); None for
+    an error that is not the store's."""
+    import errno
+
+    text = " ".join(str(err).split())
+    name = type(err).__name__
+    where = f" (warehouse {home})" if home else ""
+    kept = "the last complete partitions are intact; run the same command again once it is fixed"
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or "AWS"
+    if isinstance(err, StorageError):
+        return text
+    if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):
+        target = err.filename or "the warehouse"
+        return f"no space left on the device writing {target}{where}: free space or move SENTIMENT_HOME; {kept}"
+    if isinstance(err, OSError) and err.errno == errno.EROFS:
+        return f"read-only file system at {err.filename}{where}: point SENTIMENT_HOME at a writable place; {kept}"
+    if name == "EndpointConnectionError" or "NETWORK_CONNECTION" in text or "Could not connect" in text:
+        return (
+            f"cannot reach the object store at {endpoint}{where}: is the server up (`make s3-up` for the "
+            f"local one) and AWS_ENDPOINT_URL_S3 right? {kept}"
+        )
+    refused = ("InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "TokenRefreshRequired", "NoCredentials")
+    if any(word in text or word in name for word in refused):
+        return (
+            f"the object store at {endpoint} refused the credentials{where} ({_short(text)}): set valid or "
+            f"renewed AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (AWS_SESSION_TOKEN for temporary ones); {kept}"
+        )
+    if "AccessDenied" in text or "NoSuchBucket" in text or isinstance(err, PermissionError):
+        return (
+            f"the store refused the operation{where} ({_short(text)}): check that the bucket exists and that "
+            f"these credentials may read and write it; {kept}"
+        )
+    return None
+
+
+_REACHED: set[str] = set()
+
+
+def check_reachable(root) -> None:
+    """Fail early, with the store's own error, when an object-store warehouse cannot be reached or its
+    bucket does not exist (listing calls would otherwise read as an empty warehouse). Once per process."""
+    from pyarrow import fs
+
+    bucket = uri(root).split("://", 1)[1].split("/", 1)[0]
+    key = f"{os.environ.get('AWS_ENDPOINT_URL_S3', '')}|{uri(root).split('://')[0]}|{bucket}"
+    if key in _REACHED:
+        return
+    store, _ = fs.FileSystem.from_uri(uri(root))
+    if store.get_file_info(bucket).type == fs.FileType.NotFound:
+        raise StorageError(
+            f"bucket {bucket!r} does not exist at {os.environ.get('AWS_ENDPOINT_URL_S3') or 'AWS'}: create it "
+            "(`make s3-up` creates `demo` on the local server) or fix SENTIMENT_HOME"
+        )
+    _REACHED.add(key)
+
+
+def _short(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,126 @@
+"""A warehouse at s3:// on a real S3 server (versitygw): the commands that read and write it."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sentiment.storage import StorageError, location
+from sentiment.warehouse import Warehouse
+from sentiment_cli import app
+from tests.factories import make_lake
+
+pytestmark = pytest.mark.s3
+runner = CliRunner()
+
+
+def _tweets(path: Path, n: int = 40, start: int = 0) -> Path:
+    with path.open("w") as out:
+        for i in range(start, start + n):
+            day = 17 + i % 3
+            word = ["love it, great crew", "awful delay, hate this", "flight at noon"][i % 3]
+            out.write(json.dumps({"id": str(i), "text": f"{word} #{i}", "created_at": f"2015-02-{day}T10:00:00Z"}))
+            out.write("\n")
+    return path
+
+
+def _objects(home: str) -> dict[str, bytes]:
+    root = location(home)
+    return {str(p): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def _upload(local: Path, home: str) -> None:
+    """Copy a local warehouse's files to the object store, as `aws s3 sync` would."""
+    root = location(home)
+    for path in sorted(local.rglob("*")):
+        if path.is_file() and not path.is_symlink() and "cache" not in path.parts:
+            (root / path.relative_to(local).as_posix()).write_bytes(path.read_bytes())
+
+
+def test_ingest_into_s3_reconciles_and_a_rerun_changes_no_object(s3_home, tmp_path):
+    dump = _tweets(tmp_path / "t.jsonl")
+    args = ["ingest", "--home", s3_home, "--input", str(dump), "--source", "tw", "--preset", "twitter", "--json"]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    summary = json.loads(first.stdout.strip().splitlines()[-1])
+    assert summary["read"] == 40 and summary["written"] == 40 and summary["quarantined"] == 0
+    objects = _objects(s3_home)
+    raw = sorted(k for k in objects if "/raw/" in k)
+    assert [k.split("/raw/")[1] for k in raw] == [
+        f"source=tw/date=2015-02-{d}/part-0.parquet" for d in (17, 18, 19)
+    ]  # one object per partition, nothing left aside
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout.strip().splitlines()[-1])["duplicates"] == 40
+    assert _objects(s3_home) == objects  # byte-identical
+
+    more = runner.invoke(app, [*args[:4], str(_tweets(tmp_path / "u.jsonl", 10, 35)), *args[5:]])
+    assert json.loads(more.stdout.strip().splitlines()[-1])["written"] == 5  # only the new ids
+    counted = runner.invoke(
+        app, ["query", "--home", s3_home, "SELECT count(*) AS n FROM documents", "--format", "json"]
+    )
+    assert counted.exit_code == 0, counted.output
+    assert json.loads(counted.stdout)[0]["n"] == 45
+
+
+def test_models_import_list_and_predict_from_s3(s3_home, tiny_model, tmp_path, monkeypatch):
+    monkeypatch.setenv("SENTIMENT_CACHE", str(tmp_path / "cache"))
+    imported = runner.invoke(app, ["models", "import", str(tiny_model), "--current", "--home", s3_home])
+    assert imported.exit_code == 0, imported.output
+    version = json.loads((tiny_model / "model.json").read_text())["version"]
+    wh = Warehouse(s3_home)
+    assert (wh.models / "CURRENT").read_text() == version and (wh.models / version / "weights.pt").is_file()
+    listed = runner.invoke(app, ["models", "list", "--home", s3_home, "--json"])
+    rows = [json.loads(line) for line in listed.stdout.strip().splitlines()]
+    assert [(r["version"], r["current"]) for r in rows] == [(version, True)]
+    predicted = runner.invoke(app, ["predict", "--home", s3_home, "--json", "love great thanks", "hate awful"])
+    assert predicted.exit_code == 0, predicted.output
+    assert [json.loads(line)["label"] for line in predicted.stdout.strip().splitlines()] == ["positive", "negative"]
+    local = wh.current_model()
+    assert local.is_relative_to(tmp_path / "cache") and (local / "weights.pt").is_file()  # downloaded once
+
+
+def test_query_and_trend_read_the_tables_on_s3_as_they_read_them_locally(s3_home, tiny_model, tmp_path):
+    lake = make_lake(tmp_path, tiny_model)
+    (lake.root / "topics.toml").write_text('[topics.crew]\nkeywords = ["crew"]\n')
+    score = ["score", "--home", str(lake.root), "--from", "2015-02-17", "--to", "2015-02-20", "--runner=FnApiRunner"]
+    assert runner.invoke(app, score).exit_code == 0
+    _upload(lake.root, s3_home)
+    for args in (
+        ["trend", "--source", "twitter", "--format", "json"],
+        ["trend", "--topic", "crew", "--by", "week", "--format", "json"],
+        ["query", "SELECT d.source, count(*) n, sum(s.score) s FROM scored s JOIN documents d USING (doc_id) "
+                  "GROUP BY d.source ORDER BY 1", "--format", "json"],
+        ["query", "SELECT any_value(typeof(date)) t, min(date) d, count(*) n FROM daily_sentiment", "--format", "json"],
+    ):  # fmt: skip
+        local = runner.invoke(app, [*args, "--home", str(lake.root)])
+        remote = runner.invoke(app, [*args, "--home", s3_home])
+        assert local.exit_code == 0 and remote.exit_code == 0, remote.output
+        assert json.loads(remote.stdout) == json.loads(local.stdout) != []
+
+
+def test_s3_without_credentials_or_server_says_what_to_do(s3_server, monkeypatch, tmp_path):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_ENDPOINT_URL_S3"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with pytest.raises(StorageError, match="AWS_ACCESS_KEY_ID"):
+        location("s3://test/x")
+    result = runner.invoke(app, ["query", "--home", "s3://test/x", "SELECT 1"])
+    assert result.exit_code != 0 and "AWS_ACCESS_KEY_ID" in result.output and "Traceback" not in result.output
+
+    for name, value in s3_server.env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9")  # nothing listens there
+    result = runner.invoke(app, ["models", "list", "--home", "s3://test/x"])
+    assert result.exit_code != 0 and "127.0.0.1:9" in result.output and "Traceback" not in result.output
+
+
+def test_local_warehouses_keep_their_layout(tmp_path, tiny_model):
+    wh = Warehouse(tmp_path / "wh")
+    wh.models.mkdir(parents=True)
+    shutil.copytree(tiny_model, wh.models / "v1")
+    wh.set_current_model(wh.models / "v1")
+    assert (wh.models / "current").is_symlink() and wh.current_model() == (wh.models / "v1").resolve()
+    assert wh.staging == wh.root / "state" / "staging" and not wh.remote
