@@ -18,6 +18,7 @@ import apache_beam as beam
 
 from pipelines.read import partition_values
 from sentiment.files import sha256_file
+from sentiment.storage import relative
 from sentiment.warehouse import PART_FILE, Warehouse, write_text_atomic
 
 
@@ -46,12 +47,8 @@ def input_fingerprints(files: list[str]) -> dict[str, dict]:
 
 def _outputs(home: str, written: list[dict]) -> list[dict]:
     """The day's partition files, relative to the warehouse, with their sizes."""
-    root = Path(home).resolve()
     return sorted(
-        (
-            {"path": str((Path(w["partition"]).resolve() / PART_FILE).relative_to(root)), "bytes": w["bytes"]}
-            for w in written
-        ),
+        ({"path": relative(w["partition"], home) + "/" + PART_FILE, "bytes": w["bytes"]} for w in written),
         key=lambda output: output["path"],
     )
 
@@ -92,7 +89,7 @@ class _WriteManifestFn(beam.DoFn):
             "outputs": _outputs(self.home, [w for name in ("scored", "daily", "topics") for w in parts[name]]),
             "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
-        write_text_atomic(json.dumps(manifest, indent=2), manifest_path(Warehouse(Path(self.home)), day))
+        write_text_atomic(json.dumps(manifest, indent=2), manifest_path(Warehouse(self.home), day))
         yield manifest
 
 

@@ -7,7 +7,9 @@ from datetime import date
 
 import apache_beam as beam
 import pyarrow as pa
-from apache_beam.io.filesystems import FileSystems
+import pyarrow.parquet as pq
+
+from sentiment.storage import is_remote, location, uri
 
 RAW_COLUMNS = ["doc_id", "source", "published_at", "text", "lang"]
 _VALUE = {"source": r"([^/]+)", "date": r"(\d{4}-\d{2}-\d{2})"}
@@ -21,13 +23,16 @@ def partition_values(path: str, keys: tuple[str, ...]) -> dict[str, str] | None:
 
 
 def partition_files(root: str, keys: tuple[str, str]) -> list[tuple[str, dict[str, str]]]:
-    """(path, {key: value}) for each Parquet file of `root/<k1>=*/<k2>=*/`, through Beam's filesystems."""
-    pattern = FileSystems.join(root, *(f"{k}=*" for k in keys), "*.parquet")
+    """(path, {key: value}) for each Parquet file of `root/<k1>=*/<k2>=*/` (a local directory or an
+    object-store prefix, whose paths are URLs)."""
+    base = location(root)
+    if not base.is_dir():
+        return []
     out = []
-    for meta in FileSystems.match([pattern])[0].metadata_list:
-        values = partition_values(meta.path, keys)
+    for path in base.glob("/".join([*(f"{k}=*" for k in keys), "*.parquet"])):
+        values = partition_values(uri(path), keys)
         if values:
-            out.append((meta.path, values))
+            out.append((uri(path), values))
     return sorted(out)
 
 
@@ -63,6 +68,9 @@ class ReadPartitions(beam.PTransform):
 
     def expand(self, pbegin):
         files = pbegin | "ListPartitions" >> beam.Create(self.files)
+        if any(is_remote(f) for f in self.files):  # object storage: read by pyarrow's own client
+            tables = files | "ReadParquet" >> beam.ParDo(_ReadObjectFn(self.columns, self.partition_keys))
+            return tables
         if not self.partition_keys:
             return files | "ReadParquet" >> beam.io.ReadAllFromParquetBatched(columns=self.columns)
         keys = self.partition_keys
@@ -71,6 +79,20 @@ class ReadPartitions(beam.PTransform):
             | "ReadParquet" >> beam.io.ReadAllFromParquetBatched(columns=self.columns, with_filename=True)
             | "AddPartitionValues" >> beam.Map(_with_partition_values, keys)
         )
+
+
+class _ReadObjectFn(beam.DoFn):
+    """A Parquet object's row groups as Arrow tables (with its partition values, when asked)."""
+
+    def __init__(self, columns: list[str] | None, keys: tuple[str, ...]):
+        self.columns, self.keys = columns, keys
+
+    def process(self, path: str):
+        with location(path).open("rb") as handle:
+            parquet = pq.ParquetFile(handle)
+            for group in range(parquet.num_row_groups):
+                table = parquet.read_row_group(group, columns=self.columns)
+                yield _with_partition_values((path, table), self.keys) if self.keys else table
 
 
 def _with_partition_values(element, keys: tuple[str, ...]) -> pa.Table:

@@ -34,6 +34,7 @@ from pipelines.write import WritePartitions
 from sentiment import options
 from sentiment.logs import worker_output_to
 from sentiment.options import option
+from sentiment.storage import is_remote, location, uri
 from sentiment.warehouse import Warehouse
 from sentiment_model import checkpoint, onnx_export
 from sentiment_model.languages import scoring_languages
@@ -99,7 +100,7 @@ class ScoreJob:
     )
 
     def __post_init__(self) -> None:
-        self.home = Path(self.home)
+        self.home = location(self.home)
         self.start, self.end = _as_date(self.start), _as_date(self.end)
         self.device = {"cpu": "CPU", "cuda": "GPU", "gpu": "GPU"}.get(self.device.lower(), self.device)
         if self.start > self.end:
@@ -139,7 +140,9 @@ class ScoreSummary:
 
 
 def resolve_model(warehouse: Warehouse, model_dir: Path | None) -> Path:
-    directory = Path(model_dir) if model_dir else warehouse.current_model()
+    directory = location(model_dir) if model_dir else warehouse.current_model()
+    if is_remote(directory):  # a model in object storage: read from a local copy
+        directory = warehouse.local_model(directory)
     if not directory.is_dir():
         raise FileNotFoundError(f"model directory not found: {directory}")
     checkpoint.check(directory)
@@ -159,7 +162,7 @@ def pipeline_options(args: list[str], documents: int = 0) -> PipelineOptions:
 
 def count_documents(files: list[str]) -> int:
     """Rows in the raw files, from their Parquet footers (no data read)."""
-    return sum(pq.ParquetFile(path).metadata.num_rows for path in files)
+    return sum(pq.read_metadata(uri(path)).num_rows for path in files)
 
 
 def worker_threads(job: ScoreJob, options: PipelineOptions) -> int | None:

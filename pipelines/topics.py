@@ -17,6 +17,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sentiment.storage import location
+
 _HASHTAG = re.compile(r"(?<![\w#])#(\w{2,50})")
 
 
@@ -55,7 +57,7 @@ class Topics:
         if path is None:
             return cls()
         try:
-            return cls.from_dict(tomllib.loads(Path(path).read_text()))
+            return cls.from_dict(tomllib.loads(location(path).read_text()))
         except FileNotFoundError as err:
             raise FileNotFoundError(f"topics file not found: {path}") from err
         except tomllib.TOMLDecodeError as err:

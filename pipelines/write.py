@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import apache_beam as beam
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sentiment.warehouse import PART_FILE, write_partition
+from sentiment.storage import location, uri
+from sentiment.warehouse import PART_FILE, remove_partition, write_partition
 
 
 def by_partition(element: dict | pa.Table, keys: tuple[str, ...]):
@@ -47,10 +45,9 @@ class _WritePartitionFn(beam.DoFn):
     def process(self, element):
         values, grouped = element
         parts = list(grouped["rows"])
-        directory = Path(self.root).joinpath(*(f"{k}={v}" for k, v in zip(self.keys, values, strict=True)))
+        directory = location(self.root).joinpath(*(f"{k}={v}" for k, v in zip(self.keys, values, strict=True)))
         if not parts:  # an expected partition that got no rows: drop what an earlier run left
-            if directory.exists():
-                shutil.rmtree(directory)
+            remove_partition(directory)
             return
         columns = pa.schema([f for f in self.schema if f.name not in self.keys])
         table = as_table(parts, columns)
@@ -59,7 +56,7 @@ class _WritePartitionFn(beam.DoFn):
         yield {
             **dict(zip(self.keys, values, strict=True)),
             "rows": table.num_rows,
-            "partition": str(directory),
+            "partition": uri(directory),
             "bytes": size,
         }
 

@@ -9,8 +9,10 @@ from pathlib import Path
 
 def sha256_file(path: str | Path) -> str:
     """The SHA-256 of a file's bytes, read in 1 MiB blocks."""
+    from sentiment.storage import location
+
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    with location(path).open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()

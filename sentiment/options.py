@@ -20,6 +20,8 @@ from datetime import date
 from pathlib import Path
 from types import NoneType, UnionType
 
+from sentiment.storage import location
+
 _MISSING = dataclasses.MISSING
 
 
@@ -49,7 +51,7 @@ def _base(annotation) -> tuple[type, bool]:
 
 
 def _convert(kind: type):
-    return {date: date.fromisoformat, Path: Path, int: int, float: float}.get(kind, str)
+    return {date: date.fromisoformat, Path: location, int: int, float: float}.get(kind, str)
 
 
 def parser(cls, description: str, prog: str | None = None, **defaults) -> argparse.ArgumentParser:

@@ -48,6 +48,16 @@ def uri(path) -> str:
     return str(path)
 
 
+def relative(path, root) -> str:
+    """`path` (a Path, UPath or URL string) relative to `root`, with forward slashes."""
+    text, base = uri(location(path) if not isinstance(path, str) else path), uri(location(root)).rstrip("/")
+    if not is_remote(base):
+        return Path(text).resolve().relative_to(Path(base).resolve()).as_posix()
+    if not text.startswith(base + "/"):
+        raise ValueError(f"{text} is not under {base}")
+    return text[len(base) + 1 :]
+
+
 def local_root() -> Path:
     """Local disk for what a remote warehouse keeps beside it (caches, staging): $SENTIMENT_CACHE,
     else ~/.cache/sentiment."""

@@ -64,10 +64,8 @@ def settings_for(home: str | Path | None = None, data_dir: Path | None = None, b
 
     configure_logging(beam=beam)
     settings = Settings.from_env()
-    home = resolved(home or settings.home)
-    os.environ["SENTIMENT_HOME"] = str(home)  # for the jobs this command starts, and its error messages
     return Settings(
-        home=home,
+        home=resolved(home or settings.home),
         data_dir=(data_dir or settings.data_dir).resolve(),
     )
 

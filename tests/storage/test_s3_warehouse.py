@@ -124,3 +124,36 @@ def test_local_warehouses_keep_their_layout(tmp_path, tiny_model):
     wh.set_current_model(wh.models / "v1")
     assert (wh.models / "current").is_symlink() and wh.current_model() == (wh.models / "v1").resolve()
     assert wh.staging == wh.root / "state" / "staging" and not wh.remote
+
+
+def _tables(root) -> dict[str, list]:
+    """Every table of a warehouse, rows sorted, as Python values (partition columns from the paths)."""
+    from sentiment.query import run_query
+
+    wh = Warehouse(root)
+    out = {}
+    for name in ("scored", "daily_sentiment", "daily_topic_sentiment"):
+        frame = run_query(wh, f"SELECT * EXCLUDE (model_version) FROM {name}")
+        out[name] = sorted(map(repr, frame.astype(str).to_dict("records")))
+    return out
+
+
+def test_scoring_an_s3_warehouse_writes_the_same_tables_as_a_local_one(s3_home, tiny_model, tmp_path, monkeypatch):
+    monkeypatch.setenv("SENTIMENT_CACHE", str(tmp_path / "cache"))
+    lake = make_lake(tmp_path, tiny_model)
+    (lake.root / "topics.toml").write_text('[topics.crew]\nkeywords = ["crew"]\n')
+    _upload(lake.root, s3_home)  # raw partitions, the model, topics
+    assert runner.invoke(app, ["models", "import", str(tiny_model), "--current", "--home", s3_home]).exit_code == 0
+    score = ["score", "--from", "2015-02-17", "--to", "2015-02-20", "--runner=FnApiRunner", "--json"]
+    local = runner.invoke(app, [*score, "--home", str(lake.root), "--model", str(tiny_model)])
+    remote = runner.invoke(app, [*score, "--home", s3_home])
+    assert local.exit_code == 0 and remote.exit_code == 0, remote.output
+    counters = [json.loads(r.stdout.strip().splitlines()[-1])["counters"] for r in (local, remote)]
+    assert counters[0] == counters[1] and counters[1]["documents_scored"] == 71
+    assert _tables(s3_home) == _tables(lake.root)
+    manifest = json.loads((location(s3_home) / "manifests" / "score" / "date=2015-02-18.json").read_text())
+    assert {o["path"].split("/")[0] for o in manifest["outputs"]} == {"scored", "aggregates"}
+    assert all((location(s3_home) / o["path"]).stat().st_size == o["bytes"] for o in manifest["outputs"])
+
+    again = runner.invoke(app, [*score, "--home", s3_home])  # a re-run replaces, never appends
+    assert again.exit_code == 0 and _tables(s3_home) == _tables(lake.root)
