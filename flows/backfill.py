@@ -16,6 +16,7 @@ from flows.tasks import score_day_task, score_task
 from pipelines.profiles import runner_session
 from sentiment.logs import console
 from sentiment.options import option
+from sentiment.storage import location
 from sentiment.warehouse import Warehouse
 from sentiment_model import checkpoint
 
@@ -43,7 +44,7 @@ CHUNK_DOCUMENTS = 50_000
 class BackfillJob:
     """A backfill's options: the one definition behind `sentiment backfill` and `backfill_flow`'s parameters."""
 
-    home: Path = option(help="the warehouse directory")
+    home: str | Path = option(help="the warehouse directory")
     start: date = option(flag="--from", help="first day, YYYY-MM-DD")
     end: date = option(flag="--to", help="last day, YYYY-MM-DD")
     sources: list[str] | None = option(None, flag="--source", help="only this source (repeatable)")
@@ -61,7 +62,7 @@ class BackfillJob:
     )
 
     def __post_init__(self) -> None:
-        self.home = Path(self.home)
+        self.home = location(self.home)
         self.start = self.start if isinstance(self.start, date) else date.fromisoformat(self.start)
         self.end = self.end if isinstance(self.end, date) else date.fromisoformat(self.end)
         if self.start > self.end:
@@ -77,7 +78,7 @@ and bad days are reported."""
 
 @flow(name="backfill")
 def backfill_flow(
-    home: Path,
+    home: str | Path,
     start: date,
     end: date,
     sources: list[str] | None = None,
@@ -101,7 +102,7 @@ def backfill_flow(
     profile (infra/runners/*.yaml); a Flink or Spark job server it names starts once.
     """
     logger = get_run_logger()
-    warehouse = Warehouse(Path(home))
+    warehouse = Warehouse(home)
     version = checkpoint.read_meta(warehouse.current_model())["version"]
     plan = plan_backfill(warehouse, start, end, version, sources, force)
     result = BackfillResult(skipped=plan.skipped, empty=plan.empty, damaged=sorted(plan.damaged))

@@ -26,7 +26,7 @@ REQUIRED = [
 
 
 @flow(name="demo", log_prints=False)
-def demo_flow(home: Path, data_dir: Path, train_overrides: dict | None = None) -> dict:
+def demo_flow(home: str | Path, data_dir: Path, train_overrides: dict | None = None) -> dict:
     """Run the whole product once; returns what was produced and where."""
     require_files(data_dir, REQUIRED)
     logger = get_run_logger()

@@ -21,7 +21,7 @@ from flows.train import train_flow
 
 @dataclass(frozen=True)
 class DeployConfig:
-    home: Path  # the warehouse the flows work on
+    home: str | Path  # the warehouse the flows work on
     data_dir: Path  # the datasets directory (sources to ingest, training data)
     cron: str = "0 2 * * *"  # nightly at 02:00 ...
     timezone: str = "UTC"  # ... in this time zone

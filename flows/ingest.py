@@ -13,7 +13,7 @@ from ingestion.config import specs_for
 
 @flow(name="ingest")
 def ingest_flow(
-    home: Path,
+    home: str | Path,
     config: Path | None = None,
     data_dir: Path | None = None,
     sources: list[str] | None = None,

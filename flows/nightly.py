@@ -30,7 +30,7 @@ def last_complete_day(warehouse: Warehouse, before: date, model_version: str, ho
 
 @flow(name="nightly")
 def nightly_flow(
-    home: Path,
+    home: str | Path,
     data_dir: Path | None = None,
     day: date | None = None,
     config: Path | None = None,
@@ -43,7 +43,7 @@ def nightly_flow(
     """Ingest the sources of `config` (or the demo's from `data_dir`), score `day` (default: the day
     that just ended in `timezone`) and any missed days before it as one backfill, then check `day`."""
     logger = get_run_logger()
-    warehouse = Warehouse(Path(home))
+    warehouse = Warehouse(home)
     target = day or nightly_target(datetime.now(UTC), timezone, lag_days)
     specs = select_sources(config, data_dir, None) if (config or data_dir) else []
     ingested = ingest_all(specs, home)  # a failing source is reported; the others are still scored

@@ -12,7 +12,7 @@ from flows.tasks import score_task
 
 @flow(name="score")
 def score_flow(
-    home: Path,
+    home: str | Path,
     start: date,
     end: date,
     sources: list[str] | None = None,

@@ -33,7 +33,7 @@ def _worth_retrying(task, task_run, state) -> bool:
 @task(retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=_worth_retrying, task_run_name="ingest-{spec.name}")
 def ingest_task(
     spec: SourceSpec,
-    home: Path,
+    home: str | Path,
     start: date | None = None,
     end: date | None = None,
     beam: bool = False,
@@ -47,7 +47,7 @@ def ingest_task(
     return ingest_source(spec, Warehouse(home), start=start, end=end)
 
 
-def ingest_all(specs: list[SourceSpec], home: Path, **options) -> list[dict]:
+def ingest_all(specs: list[SourceSpec], home: str | Path, **options) -> list[dict]:
     """`ingest_task` for every source, each with its retries; a source that still fails is reported
     in its summary (`errors`) and the others run on."""
     summaries = []
@@ -66,7 +66,7 @@ def ingest_all(specs: list[SourceSpec], home: Path, **options) -> list[dict]:
 
 
 @task(task_run_name="train")
-def train_task(data: Path, home: Path, overrides: dict | None = None, data_dir: Path | None = None) -> Path:
+def train_task(data: Path, home: str | Path, overrides: dict | None = None, data_dir: Path | None = None) -> Path:
     """Train into a staging directory; embeddings "auto" (the default) start from the datasets' word vectors."""
     staging = Warehouse(home).local("models", f".training-{uuid.uuid4().hex[:8]}")
     overrides = dict(overrides or {})
@@ -78,7 +78,7 @@ def train_task(data: Path, home: Path, overrides: dict | None = None, data_dir: 
 
 
 @task(task_run_name="general-model")
-def general_model_task(home: Path, data_dir: Path, overrides: dict | None = None) -> tuple[Path, bool]:
+def general_model_task(home: str | Path, data_dir: Path, overrides: dict | None = None) -> tuple[Path, bool]:
     """The general model for `data_dir`: trained once, then reused from the warehouse's cache while the
     training data and settings stay the same. Returns (model directory, trained now?)."""
     settings = Settings(home=location(home), data_dir=Path(data_dir))
@@ -93,13 +93,15 @@ def evaluate_task(model_dir: Path, data: Path) -> dict:
 
 
 @task(task_run_name="register-model")
-def register_task(trained: Path, home: Path, test_metrics: dict, make_current: bool = True, copy: bool = False) -> Path:
+def register_task(
+    trained: Path, home: str | Path, test_metrics: dict, make_current: bool = True, copy: bool = False
+) -> Path:
     return register(Warehouse(home), trained, test_metrics, make_current, copy)
 
 
 @task(task_run_name="score-{start}-{end}")
 def score_task(
-    home: Path,
+    home: str | Path,
     start: date,
     end: date,
     model_dir: Path | None = None,
@@ -123,7 +125,7 @@ def score_task(
 
 @task(retries=1, retry_delay_seconds=5, task_run_name="score-day-{day}")
 def score_day_task(
-    home: Path,
+    home: str | Path,
     day: str,
     sources: list[str] | None = None,
     beam_args: list[str] | None = None,
@@ -136,13 +138,13 @@ def score_day_task(
 
 
 @task(task_run_name="checks-{day}")
-def checks_task(home: Path, day: date) -> list[Alert]:
+def checks_task(home: str | Path, day: date) -> list[Alert]:
     alerts = run_checks(Warehouse(home), day)
     write_alerts(Warehouse(home), day, alerts)
     return alerts
 
 
-def raw_date_range(home: Path) -> tuple[date, date]:
+def raw_date_range(home: str | Path) -> tuple[date, date]:
     """The first and last date that has raw documents."""
     files = partition_files(str(Warehouse(home).raw), ("source", "date"))
     if not files:

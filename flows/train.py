@@ -12,7 +12,7 @@ from sentiment.warehouse import Warehouse
 
 @flow(name="train")
 def train_flow(
-    home: Path,
+    home: str | Path,
     data: Path,
     eval_data: Path | None = None,
     metric: str = "macro_f1",
@@ -21,7 +21,7 @@ def train_flow(
     """`data` holds train.parquet and validation.parquet; `eval_data` (default data/test.parquet)
     is the fixed set both models are judged on."""
     logger = get_run_logger()
-    warehouse = Warehouse(Path(home))
+    warehouse = Warehouse(home)
     eval_data = Path(eval_data or Path(data) / "test.parquet")
     candidate = train_task(Path(data), home, overrides)
     candidate_metrics = evaluate_task(candidate, eval_data)

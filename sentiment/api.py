@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 
 from sentiment.query import available_tables, connect, run_query
-from sentiment.settings import Settings
+from sentiment.settings import Settings, resolved
 from sentiment.trend import trend
 from sentiment.warehouse import Warehouse
 
@@ -54,4 +54,4 @@ class WarehouseClient:
 
 def open_warehouse(path: str | Path | None = None) -> WarehouseClient:
     """The warehouse at `path` (default: $SENTIMENT_HOME or ./warehouse)."""
-    return WarehouseClient(Warehouse(Path(path).resolve() if path else Settings.from_env().home))
+    return WarehouseClient(Warehouse(resolved(path) if path else Settings.from_env().home))

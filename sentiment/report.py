@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from sentiment.query import run_query  # noqa: E402
+from sentiment.storage import is_remote
 from sentiment.warehouse import Warehouse  # noqa: E402
 
 
@@ -36,8 +38,9 @@ def daily_table(warehouse: Warehouse, start: date, end: date) -> pd.DataFrame:
 
 
 def plot_daily(table: pd.DataFrame, path: Path, title: str) -> Path:
-    """Mean score per day, one line per source, with the 95% interval shaded."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Mean score per day, one line per source, with the 95% interval shaded (`path` may be in object storage)."""
+    if not is_remote(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(figsize=(9, 4.5), dpi=110)
     for source, rows in table.groupby("source"):
         days = pd.to_datetime(rows["date"])
@@ -53,8 +56,10 @@ def plot_daily(table: pd.DataFrame, path: Path, title: str) -> Path:
     ax.grid(alpha=0.3)
     fig.autofmt_xdate()
     fig.tight_layout()
-    fig.savefig(path)
+    image = io.BytesIO()
+    fig.savefig(image, format="png")
     plt.close(fig)
+    path.write_bytes(image.getvalue())
     return path
 
 

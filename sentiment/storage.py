@@ -36,7 +36,9 @@ def location(text: str | os.PathLike) -> Path:
         from upath import UPath
 
         _check_credentials(str(text))
-        return UPath(str(text).rstrip("/"))
+        # No listing cache: other processes and pyarrow's own client replace objects under it.
+        options = {"use_listings_cache": False} if str(text).startswith("s3://") else {}
+        return UPath(str(text).rstrip("/"), **options)
     return Path(text).expanduser()
 
 
@@ -162,3 +164,8 @@ def check_reachable(root) -> None:
 
 def _short(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def as_parameter(path) -> str | Path:
+    """A warehouse location as a flow parameter: a local Path, or the object store's URL (a string)."""
+    return uri(path) if is_remote(path) else Path(path)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from sentiment.storage import as_parameter
 from sentiment_cli.common import (
     DataOption,
     HomeOption,
@@ -110,7 +111,7 @@ def train(
     if register:
         from flows.train import train_flow
 
-        typer.echo(json.dumps(train_flow(settings.home, data, eval_data, metric, overrides)))
+        typer.echo(json.dumps(train_flow(as_parameter(settings.home), data, eval_data, metric, overrides)))
         return
     if out is None:
         fail("give --out DIR, or --register to add the model to the warehouse")

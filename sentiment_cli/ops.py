@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 
+from sentiment.storage import as_parameter
 from sentiment_cli.common import (
     DataOption,
     HomeOption,
@@ -42,7 +43,7 @@ def demo(
     started = time.perf_counter()
     overrides = {"epochs": epochs} if epochs else None
     try:
-        result = demo_flow(settings.home, settings.data_dir, overrides)
+        result = demo_flow(as_parameter(settings.home), settings.data_dir, overrides)
     except DataMissingError as err:
         fail(str(err))
     typer.echo("\nIngested (read = written + duplicates + quarantined):")
@@ -81,7 +82,7 @@ def nightly(
 
     settings = settings_for(home, data_dir)
     result = nightly_flow(
-        home=settings.home,
+        home=as_parameter(settings.home),
         data_dir=None if config else settings.data_dir,
         day=date.fromisoformat(day) if day else None,
         config=config,

@@ -6,6 +6,7 @@ import json
 
 import typer
 
+from sentiment.storage import as_parameter
 from sentiment_cli.common import (
     app,
     fail,
@@ -54,7 +55,7 @@ def backfill(ctx: typer.Context):
     json_out = args.json
     try:
         job = options.build(BackfillJob, args)
-        result = backfill_flow(**asdict(job), progress=not json_out)
+        result = backfill_flow(**{**asdict(job), "home": as_parameter(job.home)}, progress=not json_out)
     except (ValueError, FileNotFoundError) as err:
         fail(str(err))
     if json_out:

@@ -157,3 +157,28 @@ def test_scoring_an_s3_warehouse_writes_the_same_tables_as_a_local_one(s3_home, 
 
     again = runner.invoke(app, [*score, "--home", s3_home])  # a re-run replaces, never appends
     assert again.exit_code == 0 and _tables(s3_home) == _tables(lake.root)
+
+
+@pytest.mark.slow
+def test_the_demo_flow_runs_on_s3_and_trend_answers_from_there(
+    prefect_harness, s3_home, demo_data, tmp_path, monkeypatch
+):
+    from flows.demo import demo_flow
+    from tests.factories import TINY_TRAIN
+
+    monkeypatch.setenv("SENTIMENT_CACHE", str(tmp_path / "cache"))
+    result = demo_flow(s3_home, demo_data, TINY_TRAIN)
+    counters = result["score"]["counters"]
+    assert counters["documents_read"] == counters["documents_scored"] == 71
+    assert result["model"].startswith(s3_home) and result["chart"].startswith(s3_home)
+    wh = Warehouse(s3_home)
+    assert (wh.reports / "daily_sentiment.png").stat().st_size > 10_000
+    assert wh.current_version_dir().name == result["model"].split("/")[-1]
+    trend = runner.invoke(app, ["trend", "--source", "twitter", "--home", s3_home, "--format", "json"])
+    assert trend.exit_code == 0 and len(json.loads(trend.stdout)) >= 4, trend.output
+    objects = _objects(s3_home)
+    again = demo_flow(s3_home, demo_data, TINY_TRAIN)  # a second run: nothing retrained, the same tables
+    assert not again["model_trained"]
+    changed = {k for k, v in _objects(s3_home).items() if objects.get(k) != v}
+    assert all("/manifests/" in k or "/reports/" in k or k.endswith("/model.json") or "/quarantine/" in k
+               for k in changed), changed  # fmt: skip
