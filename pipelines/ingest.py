@@ -19,7 +19,6 @@ from pathlib import Path
 
 import apache_beam as beam
 import pyarrow as pa
-import pyarrow.parquet as pq
 from apache_beam.metrics import Metrics
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
@@ -31,7 +30,8 @@ from ingestion.parallel import PARALLEL_BYTES
 from ingestion.sources import InputError, SourceSpec, local_bytes
 from pipelines.metrics import counter_totals
 from pipelines.profiles import runner_session
-from sentiment.warehouse import Warehouse
+from sentiment.storage import location as storage_location
+from sentiment.warehouse import Warehouse, read_table
 
 log = logging.getLogger(__name__)
 NAMESPACE = "ingest"
@@ -63,7 +63,7 @@ class _Plan(beam.DoFn):
         file_index, location = element
         yield beam.pvalue.TaggedOutput(INPUTS, location)
         try:
-            yield from input_tasks(location, self.spec, file_index, Path(self.state))
+            yield from input_tasks(location, self.spec, file_index, storage_location(self.state))
         except InputError as err:  # the pieces read before are planned; the rest is one quarantined record
             log.error("%s", err)
             _count("read", 1)
@@ -123,7 +123,7 @@ class _Merge(beam.DoFn):
     def process(self, element):
         day, tables = element
         written, duplicates = merge_day(
-            Warehouse(Path(self.home)), self.spec, day, pa.concat_tables(list(tables)), self.cache
+            Warehouse(self.home), self.spec, day, pa.concat_tables(list(tables)), self.cache
         )
         _count("written", written)
         _count("duplicates", duplicates)
@@ -150,7 +150,7 @@ class _WriteQuarantine(beam.DoFn):
     def process(self, element):
         location, rows = element
         rows = [row for row in rows if row is not None]
-        write_quarantine(Warehouse(Path(self.home)), self.source, location, rows)
+        write_quarantine(Warehouse(self.home), self.source, location, rows)
         yield location, len(rows)
 
 
@@ -233,7 +233,7 @@ def _summary(result, spec: SourceSpec, warehouse: Warehouse) -> IngestSummary:
     folder = warehouse.quarantine / f"source={spec.name}"
     if folder.exists() and summary.quarantined:  # files not read to the end: from the quarantine just written
         inputs = {str(location) for location in locations(spec)}
-        table = pq.read_table(folder, columns=["input", "reason"], partitioning=None)
+        table = read_table(folder, columns=["input", "reason"], partitioning=None)
         summary.errors = [
             {"input": row["input"], "error": row["reason"][len(UNREADABLE) :]}
             for row in table.to_pylist()

@@ -70,7 +70,8 @@ def _register_remote_view(con: duckdb.DuckDBPyConnection, name: str, pattern) ->
 
 def available_tables(warehouse: Warehouse) -> list[str]:
     con = connect(warehouse)
-    return [row[0] for row in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()]
+    views = con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()
+    return [name for (name,) in views if name in table_globs(warehouse)]
 
 
 def run_query(
