@@ -16,7 +16,7 @@ from flows.tasks import score_day_task, score_task
 from pipelines.profiles import runner_session
 from sentiment.logs import console
 from sentiment.options import option
-from sentiment.storage import location
+from sentiment.storage import describe_store_error, location
 from sentiment.warehouse import Warehouse
 from sentiment_model import checkpoint
 
@@ -145,7 +145,7 @@ def _run_chunks(home, chunks, sources, beam_args, max_concurrency, progress, res
                 summary = finished.result()  # waits for the final state; raises if the job failed
             except Exception as err:  # noqa: BLE001  a failed job is retried day by day, the others go on
                 if len(chunk) == 1:
-                    result.failed[chunk[0]] = f"{type(err).__name__}: {err}"
+                    result.failed[chunk[0]] = describe_store_error(err, home) or f"{type(err).__name__}: {err}"
                 else:
                     get_run_logger().warning(
                         "the job for %s..%s failed (%s); scoring its %d days one by one",

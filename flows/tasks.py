@@ -14,7 +14,7 @@ from pipelines.read import partition_files
 from pipelines.score import ScoreJob, ScoreSummary, score_range
 from sentiment.checks import Alert, run_checks, write_alerts
 from sentiment.settings import Settings
-from sentiment.storage import location
+from sentiment.storage import describe_store_error, location
 from sentiment.warehouse import Warehouse
 from sentiment_model.corpus import resolve_embeddings
 from sentiment_model.evaluate import evaluate
@@ -60,7 +60,7 @@ def ingest_all(specs: list[SourceSpec], home: str | Path, **options) -> list[dic
                 state.result()
                 error = state.message or "failed"
             except Exception as err:  # the task's own exception, already logged by Prefect
-                error = f"{type(err).__name__}: {err}"
+                error = describe_store_error(err) or f"{type(err).__name__}: {err}"
             summaries.append(IngestSummary(spec.name, errors=[{"input": str(spec.path), "error": error}]).as_dict())
     return summaries
 

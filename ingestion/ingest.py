@@ -15,6 +15,7 @@ from ingestion.inputs import input_tasks
 from ingestion.merge import DayStage, write_quarantine
 from ingestion.parallel import Piece, pool_for
 from ingestion.sources import InputError, SourceSpec, input_files, is_url
+from sentiment.storage import describe_store_error
 from sentiment.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -148,7 +149,7 @@ def _count(summary: IngestSummary, piece: Piece) -> None:
     summary.chars_removed += piece.chars_removed
 
 
-def ingest_each(specs: list[SourceSpec], ingest) -> list[IngestSummary]:
+def ingest_each(specs: list[SourceSpec], ingest, home=None) -> list[IngestSummary]:
     """`ingest(spec)` for every source; a source that fails as a whole (nothing matches its path, a
     bad setting) is that source's error, reported in its summary, and the others still run."""
     summaries = []
@@ -156,6 +157,7 @@ def ingest_each(specs: list[SourceSpec], ingest) -> list[IngestSummary]:
         try:
             summaries.append(ingest(spec))
         except (InputError, ValueError, FileNotFoundError, OSError) as err:
-            log.error("%s: %s", spec.name, err)
-            summaries.append(IngestSummary(spec.name, errors=[{"input": str(spec.path), "error": str(err)}]))
+            message = describe_store_error(err, home) or str(err)  # a full disk, a refused write: what to do
+            log.error("%s: %s", spec.name, message)
+            summaries.append(IngestSummary(spec.name, errors=[{"input": str(spec.path), "error": message}]))
     return summaries

@@ -32,14 +32,54 @@ def location(text: str | os.PathLike) -> Path:
     """A local `Path`, or a `UPath` for an object-store URL."""
     if isinstance(text, Path) or hasattr(text, "protocol"):  # a Path, or already a UPath
         return text
+    if str(text).startswith("s3://"):
+        _check_credentials(str(text))
+        # No listing cache: other processes and pyarrow's own client replace objects under it.
+        _strict_s3()
+        from upath import UPath
+
+        endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+        options = {"endpoint_url": endpoint} if endpoint else {}  # also keys fsspec's instance cache
+        return UPath(str(text).rstrip("/"), use_listings_cache=False, **options)
     if str(text).startswith(REMOTE_SCHEMES):
         from upath import UPath
 
-        _check_credentials(str(text))
-        # No listing cache: other processes and pyarrow's own client replace objects under it.
-        options = {"use_listings_cache": False} if str(text).startswith("s3://") else {}
-        return UPath(str(text).rstrip("/"), **options)
+        return UPath(str(text).rstrip("/"))
     return Path(text).expanduser()
+
+
+def _strict_s3():
+    """UPath's S3 path whose exists/is_file/is_dir raise the store's error (an unreachable endpoint,
+    refused credentials) instead of answering False: "no model", "no raw documents" or "day not
+    done" must never be what a network fault looks like."""
+    global _STRICT_S3
+    if _STRICT_S3 is None:
+        from upath.implementations.cloud import S3Path
+
+        class StrictS3Path(S3Path):
+            def _kind(self) -> str | None:
+                try:
+                    return self.fs.info(self.path)["type"]
+                except FileNotFoundError:
+                    return None
+
+            def exists(self, *, follow_symlinks: bool = True) -> bool:
+                return self._kind() is not None
+
+            def is_file(self, *, follow_symlinks: bool = True) -> bool:
+                return self._kind() == "file"
+
+            def is_dir(self, *, follow_symlinks: bool = True) -> bool:
+                return self._kind() == "directory"
+
+        from upath.registry import register_implementation
+
+        register_implementation("s3", StrictS3Path, clobber=True)
+        _STRICT_S3 = StrictS3Path
+    return _STRICT_S3
+
+
+_STRICT_S3 = None
 
 
 def uri(path) -> str:
@@ -117,7 +157,8 @@ def describe_store_error(err: BaseException, home=None) -> str | None:
     endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or "AWS"
     if isinstance(err, StorageError):
         return text
-    if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):
+    full = isinstance(err, OSError) and (err.errno in (errno.ENOSPC, errno.EDQUOT) or "No space left" in text)
+    if full:
         target = err.filename or "the warehouse"
         return f"no space left on the device writing {target}{where}: free space or move SENTIMENT_HOME; {kept}"
     if isinstance(err, OSError) and err.errno == errno.EROFS:

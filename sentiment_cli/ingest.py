@@ -130,7 +130,7 @@ def ingest(
         def run(spec):
             return ingest_source(spec, warehouse, progress=not json_out, workers=workers, **window)
 
-    summaries = [s.as_dict() for s in ingest_each(specs, run)]
+    summaries = [s.as_dict() for s in ingest_each(specs, run, warehouse.root)]
     totals = {
         k: sum(s[k] for s in summaries)
         for k in (

@@ -65,7 +65,11 @@ def backfill(ctx: typer.Context):
             f"done {len(result.done)}  skipped {len(result.skipped)}  without data {len(result.empty)}  "
             f"failed {len(result.failed)}  documents {result.documents}"
         )
+        by_error: dict[str, list[str]] = {}
         for day, error in result.failed.items():
-            typer.echo(f"  failed {day}: {error}")
+            by_error.setdefault(error, []).append(day)
+        for error, days in by_error.items():  # one line per cause: a store that is down fails every day alike
+            named = days[0] if len(days) == 1 else f"{len(days)} days ({days[0]}..{days[-1]})"
+            typer.secho(f"  failed {named}: {error}", fg=typer.colors.RED, err=True)
     if result.failed:
         raise typer.Exit(code=1)
