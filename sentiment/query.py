@@ -57,11 +57,12 @@ def _register_remote_view(con: duckdb.DuckDBPyConnection, name: str, pattern) ->
     base = pattern
     while "*" in base.name or base.name.endswith(".parquet"):
         base = base.parent
-    dataset = ds.dataset(uri(base), format="parquet", partitioning="hive")
-    schemas = {fragment.physical_schema for fragment in dataset.get_fragments()}
-    if len(schemas) > 1:  # older partitions lack newer columns: read every file by name, as locally
-        schema = pa.unify_schemas([*schemas, dataset.partitioning.schema])
-        dataset = ds.dataset(uri(base), format="parquet", partitioning="hive", schema=schema)
+    dataset = ds.dataset(uri(base), format="parquet", partitioning="hive")  # the listing, one footer
+    fragments = list(dataset.get_fragments())
+    if len(fragments) > 1:  # columns are only ever added: the newest file's schema reads the older ones too
+        schema = pa.unify_schemas([fragments[-1].physical_schema, dataset.schema])
+        if schema != dataset.schema:
+            dataset = ds.dataset(uri(base), format="parquet", partitioning="hive", schema=schema)
     con.register(f"arrow_{name}", dataset)
     dates = "date" in dataset.schema.names
     cast = " REPLACE (CAST(date AS DATE) AS date)" if dates else ""

@@ -249,3 +249,23 @@ def test_backfills_on_s3_concurrent_and_killed_lose_nothing(s3_home, tiny_model,
         assert process.returncode == 0, err[-3000:]
     assert _tables(s3_home) == _tables(lake.root)
     assert len(list((wh.manifests / "score").glob("*.json"))) == 4
+
+
+def test_a_table_whose_newer_partitions_have_more_columns_reads_whole_from_s3(s3_home):
+    import pyarrow as pa
+
+    from sentiment.query import run_query
+    from sentiment.warehouse import write_partition
+
+    wh = Warehouse(s3_home)
+    write_partition(pa.table({"doc_id": ["a"], "text": ["old"]}), wh.raw_partition("s", "2015-01-01"))
+    write_partition(
+        pa.table({"doc_id": ["b"], "text": ["new"], "kind": ["reply"]}), wh.raw_partition("s", "2015-01-02")
+    )
+    rows = run_query(wh, "SELECT doc_id, kind, date, source FROM documents ORDER BY doc_id").to_dict("records")
+    assert [
+        (r["doc_id"], r["kind"] if isinstance(r["kind"], str) else None, str(r["date"])[:10], r["source"]) for r in rows
+    ] == [
+        ("a", None, "2015-01-01", "s"),
+        ("b", "reply", "2015-01-02", "s"),
+    ]
