@@ -10,7 +10,6 @@ scores then do not depend on timing). Documents that cannot be scored go to the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import apache_beam as beam
 import numpy as np
@@ -20,6 +19,7 @@ import torch
 from apache_beam.metrics import Metrics
 
 from pipelines.topics import Topics
+from sentiment.storage import location
 from sentiment_model import checkpoint
 from sentiment_model.tokenize import tokenize_prefix
 from sentiment_model.vocab import Vocab
@@ -90,8 +90,9 @@ class _EncodeFn(beam.DoFn):
     def setup(self):
         if self.torch_threads:
             torch.set_num_threads(self.torch_threads)
-        meta = checkpoint.read_meta(Path(self.model_dir))
-        self.vocab = Vocab.load(Path(self.model_dir) / checkpoint.VOCAB)
+        model = location(self.model_dir)  # a local directory, or the model's in the warehouse on object storage
+        meta = checkpoint.read_meta(model)
+        self.vocab = Vocab.load(model / checkpoint.VOCAB)
         self.max_tokens = self.max_tokens_override or int(meta["max_tokens"])
 
     def process(self, table: pa.Table):

@@ -20,6 +20,7 @@ from apache_beam.ml.inference.base import ModelHandler, PredictionResult, RunInf
 from apache_beam.ml.inference.pytorch_inference import PytorchModelHandlerTensor
 
 from pipelines.encode import NAMESPACE, EncodedBatch
+from sentiment.storage import fetch_file, location
 from sentiment_model import checkpoint, onnx_export
 from sentiment_model.model import LSTMClassifier, ModelConfig
 from sentiment_model.vocab import PAD_ID
@@ -108,13 +109,14 @@ class OnnxTokenIdsModelHandler(ModelHandler):
     """The model exported to ONNX, run by ONNX Runtime on the CPU; sub-batches and results as
     the PyTorch handler's (same probabilities within float32 rounding)."""
 
-    def __init__(self, onnx_path: Path, temperature: float, sub_batch_tokens: int, threads: int | None):
+    def __init__(self, onnx_path: Path | str, temperature: float, sub_batch_tokens: int, threads: int | None):
         super().__init__(**ONE_AT_A_TIME)
         self.onnx_path, self.temperature = str(onnx_path), temperature
         self.sub_batch_tokens, self.threads = sub_batch_tokens, threads
 
     def load_model(self):
-        return onnx_export.session(Path(self.onnx_path), self.threads)
+        # on a worker: the export is read from the warehouse (copied to local disk once) when it lives there
+        return onnx_export.session(fetch_file(self.onnx_path), self.threads)
 
     def run_inference(self, batch: Sequence[EncodedBatch], model, inference_args: dict | None = None):
         return inference_fn(batch, model, "cpu", sub_batch_tokens=self.sub_batch_tokens, temperature=self.temperature)
@@ -159,7 +161,7 @@ class Infer(beam.PTransform):
         threads: int | None = None,
     ):
         super().__init__()
-        self.handler = make_model_handler(Path(model_dir), device, sub_batch_tokens, onnx_path, threads)
+        self.handler = make_model_handler(location(model_dir), device, sub_batch_tokens, onnx_path, threads)
 
     def expand(self, batches):
         return batches | "RunInference" >> RunInference(self.handler)

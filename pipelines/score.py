@@ -226,14 +226,30 @@ def _worker_output(job: ScoreJob, options: PipelineOptions, warehouse: Warehouse
     return worker_output_to(path)
 
 
+def model_locations(job, warehouse: Warehouse, model_dir: Path) -> tuple[str, str | None]:
+    """Where the workers read the model (its directory) and its ONNX export: the warehouse's own
+    copies when it is on object storage (workers share no disk with the submitter), else local paths."""
+    onnx_path = onnx_export.exported(model_dir, warehouse.onnx_cache) if job.backend == "onnx" else None
+    if not warehouse.remote or job.model_dir is not None and not is_remote(job.model_dir):
+        return str(model_dir), str(onnx_path) if onnx_path else None
+    version_dir = location(job.model_dir) if job.model_dir else warehouse.current_version_dir()
+    if onnx_path is None:
+        return uri(version_dir), None
+    shared = warehouse.onnx_objects / onnx_path.name  # derived from the weights' hash: written once
+    if not shared.is_file():
+        shared.write_bytes(onnx_path.read_bytes())
+    return uri(version_dir), uri(shared)
+
+
 def build(pipeline, job, warehouse, model_dir, meta, files, fingerprints, topics, threads) -> None:
     labels, version = list(meta["labels"]), meta["version"]
+    model_location, onnx_location = model_locations(job, warehouse, model_dir)
     encoded = (
         pipeline
         | "Read" >> ReadPartitions(files, RAW_COLUMNS)
         | "Encode"
         >> EncodeDocuments(
-            str(model_dir),
+            model_location,
             job.max_tokens,
             topics,
             threads,
@@ -241,10 +257,9 @@ def build(pipeline, job, warehouse, model_dir, meta, files, fingerprints, topics
             scoring_languages(meta, job.languages),
         )
     )
-    onnx_path = onnx_export.exported(model_dir, warehouse.onnx_cache) if job.backend == "onnx" else None
     scored = (
         encoded.encoded
-        | "Infer" >> Infer(model_dir, job.device, onnx_path=onnx_path, threads=threads)
+        | "Infer" >> Infer(model_dir, job.device, onnx_path=onnx_location, threads=threads)
         | "ToScoredRows" >> ToScoredRows(labels, version)
     )
     owned = [(day, source) for day, info in fingerprints.items() for source in info["sources"]]

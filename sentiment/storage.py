@@ -74,12 +74,19 @@ def _strict_s3():
 
         from upath.registry import register_implementation
 
+        StrictS3Path.__module__, StrictS3Path.__qualname__ = __name__, "StrictS3Path"  # picklable by name
         register_implementation("s3", StrictS3Path, clobber=True)
         _STRICT_S3 = StrictS3Path
     return _STRICT_S3
 
 
 _STRICT_S3 = None
+
+
+def __getattr__(name: str):
+    if name == "StrictS3Path":  # a worker process unpickling one: made on first use, as in the parent
+        return _strict_s3()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def uri(path) -> str:
@@ -128,6 +135,20 @@ def download_dir(remote, local: Path) -> Path:
         import shutil
 
         shutil.rmtree(staging, ignore_errors=True)
+    return local
+
+
+def fetch_file(path) -> Path:
+    """A local copy of a file (an object-store file is downloaded once, under `local_root()`)."""
+    if not is_remote(path):
+        return Path(path)
+    remote = location(path)
+    local = local_dir_for(remote.parent) / remote.name
+    if not local.is_file():
+        local.parent.mkdir(parents=True, exist_ok=True)
+        partial = local.parent / f".{local.name}.{os.getpid()}.part"
+        partial.write_bytes(remote.read_bytes())
+        os.replace(partial, local)
     return local
 
 

@@ -103,7 +103,13 @@ class Warehouse:
 
     @property
     def onnx_cache(self) -> Path:
+        """ONNX exports of the models, made where the job is submitted (local disk)."""
         return self.local("cache", "onnx")
+
+    @property
+    def onnx_objects(self) -> Path:
+        """A remote warehouse's copies of those exports (cache/onnx/), for workers that share no disk."""
+        return self.root / "cache" / "onnx"
 
     @property
     def logs(self) -> Path:
@@ -153,7 +159,7 @@ class Warehouse:
         """A model directory of the warehouse, on local disk (versions never change once written)."""
         if not self.remote:
             return version_dir
-        return download_dir(version_dir, self.local("models", version_dir.name))
+        return download_dir(version_dir, local_dir_for(version_dir))
 
     def set_current_model(self, version_dir: Path) -> None:
         """Make `version_dir` current: `models/current`, a relative symlink swapped atomically; on
