@@ -84,13 +84,21 @@ class Inline:
             yield merge_one(warehouse, spec, day, stage.slices[day])
 
 
+def _start_worker(settings: dict[str, str]) -> None:
+    os.environ.update(settings)
+    warm_up()
+
+
 class Workers:
     """Pieces and days handed to `n` worker processes, at most 2n in flight (bounded memory)."""
 
     def __init__(self, n: int):
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["ingestion.parallel"])  # workers start with the modules imported
-        self.n, self.executor = n, ProcessPoolExecutor(n, mp_context=context, initializer=warm_up)
+        # the fork server keeps the environment it started with: hand each worker today's store settings
+        settings = {k: v for k, v in os.environ.items() if k.startswith(("AWS_", "SENTIMENT_"))}
+        self.n = n
+        self.executor = ProcessPoolExecutor(n, mp_context=context, initializer=_start_worker, initargs=(settings,))
 
     def clean(
         self, tasks: Iterable[Task], spec: SourceSpec, now: datetime, window: Window, stage: DayStage

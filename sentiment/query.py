@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import re
 from pathlib import Path
 
 import duckdb
@@ -12,6 +13,8 @@ import pyarrow.dataset as ds
 
 from sentiment.storage import uri
 from sentiment.warehouse import Warehouse
+
+TABLES = ("documents", "quarantine", "scored", "daily_sentiment", "daily_topic_sentiment", "alerts")
 
 
 def table_globs(warehouse: Warehouse) -> dict[str, Path]:
@@ -30,8 +33,13 @@ def has_table(warehouse: Warehouse, name: str) -> bool:
     return next(glob.iglob(str(pattern)), None) is not None
 
 
-def connect(warehouse: Warehouse) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with a view for each table that has data.
+def mentioned(sql: str) -> set[str]:
+    """The warehouse's tables a query names."""
+    return {name for name in TABLES if re.search(rf"\b{name}\b", sql, re.IGNORECASE)}
+
+
+def connect(warehouse: Warehouse, only: set[str] | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with a view for each table that has data (`only`: just those tables).
 
     Parquet footers are cached on the connection, so a connection kept for several
     queries (the Python API does) reads each file's metadata once.
@@ -39,10 +47,12 @@ def connect(warehouse: Warehouse) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("SET parquet_metadata_cache = true")
     for name, pattern in table_globs(warehouse).items():
-        if not has_table(warehouse, name):
+        if only is not None and name not in only:
             continue
-        if warehouse.remote:
+        if warehouse.remote:  # listing an object store costs requests: only the tables asked for
             _register_remote_view(con, name, pattern)
+            continue
+        if not has_table(warehouse, name):
             continue
         con.execute(
             f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{pattern}', "
@@ -57,8 +67,13 @@ def _register_remote_view(con: duckdb.DuckDBPyConnection, name: str, pattern) ->
     base = pattern
     while "*" in base.name or base.name.endswith(".parquet"):
         base = base.parent
-    dataset = ds.dataset(uri(base), format="parquet", partitioning="hive")  # the listing, one footer
+    try:
+        dataset = ds.dataset(uri(base), format="parquet", partitioning="hive")  # the listing, one footer
+    except FileNotFoundError:  # no such table yet
+        return
     fragments = list(dataset.get_fragments())
+    if not fragments:
+        return
     if len(fragments) > 1:  # columns are only ever added: the newest file's schema reads the older ones too
         schema = pa.unify_schemas([fragments[-1].physical_schema, dataset.schema])
         if schema != dataset.schema:
@@ -83,7 +98,7 @@ def run_query(
     A bad query raises ValueError with DuckDB's message (and, for an unknown table, the
     tables there are).
     """
-    con = con or connect(warehouse)
+    con = con or connect(warehouse, mentioned(sql) if warehouse.remote else None)
     try:
         relation = con.sql(sql, params=params) if params else con.sql(sql)
         if relation is None:  # a statement with no result, e.g. SET

@@ -6,7 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from sentiment.storage import is_remote, local_dir_for, location
+from sentiment.storage import is_remote, location
+from sentiment.warehouse import scratch
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,7 +30,7 @@ class Settings:
     @property
     def cache(self) -> Path:
         """Caches derived from the datasets: in the warehouse, or on local disk beside a remote one."""
-        return local_dir_for(self.home, "cache") if is_remote(self.home) else self.home / "cache"
+        return scratch(self.home, "cache")
 
     @property
     def embeddings_cache(self) -> Path:

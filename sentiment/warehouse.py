@@ -32,6 +32,13 @@ PART_FILE = "part-0.parquet"
 CURRENT_POINTER = "CURRENT"  # models/CURRENT: the current version's name (a warehouse on object storage)
 
 
+def scratch(root, *parts: str) -> Path:
+    """A local directory for a warehouse's scratch and caches: inside it when it is local, else on
+    local disk (`storage.local_root()`)."""
+    root = location(root)
+    return local_dir_for(root, *parts) if is_remote(root) else root.joinpath(*parts)
+
+
 @dataclass(frozen=True)
 class Warehouse:
     """The layout of a warehouse at `root`: a local directory or an object-store prefix (s3://...).
@@ -53,7 +60,7 @@ class Warehouse:
 
     def local(self, *parts: str) -> Path:
         """A local directory for this warehouse's scratch: inside it when it is local, else on local disk."""
-        return local_dir_for(self.root, *parts) if self.remote else self.root.joinpath(*parts)
+        return scratch(self.root, *parts)
 
     @property
     def raw(self) -> Path:

@@ -99,3 +99,24 @@ def test_no_command_calls_one_of_its_own_options():
                 calls = {c.func.id for c in ast.walk(node) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name)}
                 shadowed += [f"{path.name}:{node.name}({name})" for name in params & calls]
     assert shadowed == []
+
+
+WAREHOUSE_PARTS = (
+    "raw|quarantine|models|scored|aggregates|manifests|alerts|state|cache|logs|reports|staging|feeds|"
+    "topics.toml|daily_sentiment|daily_topic_sentiment|current|CURRENT"
+)
+
+
+def test_only_the_warehouse_module_builds_warehouse_paths():
+    import re
+
+    built = re.compile(rf'\b(root|home|warehouse|wh)\)?\s*/\s*"({WAREHOUSE_PARTS})"')
+    found = []
+    for package in ("ingestion", "pipelines", "flows", "sentiment", "sentiment_model", "sentiment_cli"):
+        for path in (ROOT / package).rglob("*.py"):
+            if path.relative_to(ROOT).as_posix() == "sentiment/warehouse.py":
+                continue
+            for number, line in enumerate(path.read_text().splitlines(), 1):
+                if built.search(line):
+                    found.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert not found, "warehouse paths built outside sentiment/warehouse.py:\n" + "\n".join(found)

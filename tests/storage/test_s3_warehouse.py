@@ -62,6 +62,7 @@ def test_ingest_into_s3_reconciles_and_a_rerun_changes_no_object(s3_home, tmp_pa
     assert _objects(s3_home) == objects  # byte-identical
 
     more = runner.invoke(app, [*args[:4], str(_tweets(tmp_path / "u.jsonl", 10, 35)), *args[5:], "--workers", "2"])
+    assert more.exit_code == 0, more.output
     assert json.loads(more.stdout.strip().splitlines()[-1])["written"] == 5  # only the new ids
     counted = runner.invoke(
         app, ["query", "--home", s3_home, "SELECT count(*) AS n FROM documents", "--format", "json"]
