@@ -60,19 +60,22 @@ def overview() -> dict | None:
         return None
 
 
-def up(timeout_s: float = 120) -> dict:
-    """Start the cluster (a no-op when one already answers on :8081); waits until a TaskManager registered."""
+def up(timeout_s: float = 120, taskmanagers: int = 1) -> dict:
+    """Start the cluster (a no-op when one already answers on :8081 with enough TaskManagers); waits
+    until `taskmanagers` TaskManagers registered."""
     state = overview()
-    if state and state.get("taskmanagers", 0) > 0:
+    running = state.get("taskmanagers", 0) if state else 0
+    if running >= taskmanagers:
         return state
     env, bin_dir = _environment(), flink_home() / "bin"
     if state is None:
         subprocess.run(["bash", str(bin_dir / "jobmanager.sh"), "start"], env=env, check=True)
-    subprocess.run(["bash", str(bin_dir / "taskmanager.sh"), "start"], env=env, check=True)
+    for _ in range(taskmanagers - running):
+        subprocess.run(["bash", str(bin_dir / "taskmanager.sh"), "start"], env=env, check=True)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         state = overview()
-        if state and state.get("taskmanagers", 0) > 0:
+        if state and state.get("taskmanagers", 0) >= taskmanagers:
             return state
         time.sleep(0.5)
     raise RuntimeError(f"the Flink cluster did not come up within {timeout_s:.0f} s; logs in {env['FLINK_LOG_DIR']}")

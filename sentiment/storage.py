@@ -17,6 +17,10 @@ import os
 import tempfile
 from pathlib import Path
 
+from upath import UPath
+from upath.implementations.cloud import S3Path
+from upath.registry import register_implementation
+
 REMOTE_SCHEMES = ("s3://", "gs://", "gcs://", "memory://")
 
 
@@ -35,58 +39,36 @@ def location(text: str | os.PathLike) -> Path:
     if str(text).startswith("s3://"):
         _check_credentials(str(text))
         # No listing cache: other processes and pyarrow's own client replace objects under it.
-        _strict_s3()
-        from upath import UPath
-
         endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
         options = {"endpoint_url": endpoint} if endpoint else {}  # also keys fsspec's instance cache
         return UPath(str(text).rstrip("/"), use_listings_cache=False, **options)
     if str(text).startswith(REMOTE_SCHEMES):
-        from upath import UPath
-
         return UPath(str(text).rstrip("/"))
     return Path(text).expanduser()
 
 
-def _strict_s3():
+class StrictS3Path(S3Path):
     """UPath's S3 path whose exists/is_file/is_dir raise the store's error (an unreachable endpoint,
     refused credentials) instead of answering False: "no model", "no raw documents" or "day not
     done" must never be what a network fault looks like."""
-    global _STRICT_S3
-    if _STRICT_S3 is None:
-        from upath.implementations.cloud import S3Path
 
-        class StrictS3Path(S3Path):
-            def _kind(self) -> str | None:
-                try:
-                    return self.fs.info(self.path)["type"]
-                except FileNotFoundError:
-                    return None
+    def _kind(self) -> str | None:
+        try:
+            return self.fs.info(self.path)["type"]
+        except FileNotFoundError:
+            return None
 
-            def exists(self, *, follow_symlinks: bool = True) -> bool:
-                return self._kind() is not None
+    def exists(self, *, follow_symlinks: bool = True) -> bool:
+        return self._kind() is not None
 
-            def is_file(self, *, follow_symlinks: bool = True) -> bool:
-                return self._kind() == "file"
+    def is_file(self, *, follow_symlinks: bool = True) -> bool:
+        return self._kind() == "file"
 
-            def is_dir(self, *, follow_symlinks: bool = True) -> bool:
-                return self._kind() == "directory"
-
-        from upath.registry import register_implementation
-
-        StrictS3Path.__module__, StrictS3Path.__qualname__ = __name__, "StrictS3Path"  # picklable by name
-        register_implementation("s3", StrictS3Path, clobber=True)
-        _STRICT_S3 = StrictS3Path
-    return _STRICT_S3
+    def is_dir(self, *, follow_symlinks: bool = True) -> bool:
+        return self._kind() == "directory"
 
 
-_STRICT_S3 = None
-
-
-def __getattr__(name: str):
-    if name == "StrictS3Path":  # a worker process unpickling one: made on first use, as in the parent
-        return _strict_s3()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+register_implementation("s3", StrictS3Path, clobber=True)
 
 
 def uri(path) -> str:
