@@ -58,3 +58,39 @@ def test_workers_without_the_submitters_disk_write_the_tables_the_local_runner_w
         os.killpg(pool.pid, 9)
         pool.wait()
     assert _tables(s3_home) == _tables(lake.root)
+
+
+@pytest.mark.skipif(not _can_mount(), reason="needs `unshare -m` and tmpfs mounts (root, or a user namespace)")
+def test_ingest_with_beam_there_from_and_to_s3_stores_what_the_local_ingest_stores(
+    s3_home, tmp_path, monkeypatch, two_taskmanagers
+):
+    import json
+
+    from pipelines import worker_pool
+    from sentiment.storage import location
+    from tests.storage.test_s3_warehouse import _tweets
+
+    monkeypatch.setenv("SENTIMENT_CACHE", str(tmp_path / "cache"))
+    dump = _tweets(tmp_path / "t.jsonl", 60)
+    (location(s3_home) / "inputs" / "t.jsonl").write_bytes(dump.read_bytes())  # the input too is in the bucket
+    args = ["ingest", "--source", "tw", "--preset", "twitter", "--json"]
+    local = runner.invoke(app, [*args, "--input", str(dump), "--home", str(tmp_path / "wh")])
+    assert local.exit_code == 0, local.output
+    port = free_port()
+    log = tmp_path.parent / f"{tmp_path.name}-pool.log"
+    pool = worker_pool.start(port, hide=[tmp_path], env=dict(os.environ), log=log)
+    try:
+        profile = tmp_path / "profile.yaml"
+        config = yaml.safe_load(open("infra/runners/flink-cluster-shared-nothing.yaml"))
+        config["options"]["environment_config"] = f"127.0.0.1:{port}"
+        profile.write_text(yaml.safe_dump(config))
+        there = [*args, "--input", f"{s3_home}/inputs/t.jsonl", "--home", f"{s3_home}/wh", "--beam"]
+        result = runner.invoke(app, [*there, "--profile", str(profile)])
+        assert result.exit_code == 0, result.output[-3000:] + log.read_text()[-3000:]
+    finally:
+        os.killpg(pool.pid, 9)
+        pool.wait()
+    assert json.loads(result.stdout.strip().splitlines()[-1])["written"] == 60
+    query = ["query", "SELECT * EXCLUDE (ingested_at) FROM documents ORDER BY doc_id", "--format", "json"]
+    tables = [runner.invoke(app, [*query, "--home", home]).stdout for home in (str(tmp_path / "wh"), f"{s3_home}/wh")]
+    assert json.loads(tables[0]) == json.loads(tables[1])
