@@ -110,6 +110,8 @@ def start(data_dir: Path, port: int | None = None, log: Path | None = None, time
 
 def _up(port: int, bucket: str) -> int:
     pid_file = STATE / "server.pid"
+    if pid_file.is_file() and not _alive(int(pid_file.read_text())):
+        pid_file.unlink()  # a server that is gone (a reboot): start a new one
     if pid_file.is_file():
         print(f"# an S3 server is already up (pid {pid_file.read_text().strip()}); `make s3-down` stops it",
               file=sys.stderr)  # fmt: skip
@@ -125,6 +127,16 @@ def _up(port: int, bucket: str) -> int:
     print(f'# eval "$(make -s s3-up)", then SENTIMENT_HOME=s3://{bucket}/warehouse', file=sys.stderr)
     print(exports, end="")
     return 0
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _down() -> int:
