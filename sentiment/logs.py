@@ -33,8 +33,8 @@ def configure_logging(level: int | str | None = None, beam: bool = True) -> None
     handler.setFormatter(logging.Formatter(FORMAT, datefmt="%H:%M:%S"))
     root.addHandler(handler)
     root.setLevel(level)
-    # Beam is chatty at INFO about bundles and workers.
-    for name in ("apache_beam", "absl", "httpx", "httpcore"):
+    # Beam is chatty at INFO about bundles and workers; the S3 clients about where they found credentials.
+    for name in ("apache_beam", "absl", "httpx", "httpcore", "aiobotocore", "botocore", "s3fs"):
         logging.getLogger(name).setLevel(logging.WARNING)
     # Worker processes print their own warnings; the job service would print them a second time.
     logging.getLogger("apache_beam.runners.portability.local_job_service").setLevel(logging.ERROR)

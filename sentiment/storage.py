@@ -177,10 +177,13 @@ def describe_store_error(err: BaseException, home=None) -> str | None:
             f"the object store at {endpoint} refused the credentials{where} ({_short(text)}): set valid or "
             f"renewed AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (AWS_SESSION_TOKEN for temporary ones); {kept}"
         )
-    if "AccessDenied" in text or "NoSuchBucket" in text or isinstance(err, PermissionError):
+    if any(word in text for word in ("AccessDenied", "ACCESS_DENIED", "NoSuchBucket")) or isinstance(
+        err, PermissionError
+    ):
         return (
-            f"the store refused the operation{where} ({_short(text)}): check that the bucket exists and that "
-            f"these credentials may read and write it; {kept}"
+            f"the object store at {endpoint} refused the request{where} ({_short(text)}): check that "
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are right and not expired (AWS_SESSION_TOKEN for "
+            f"temporary ones) and that they may read and write the bucket; {kept}"
         )
     return None
 

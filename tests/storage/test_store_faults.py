@@ -98,3 +98,21 @@ def test_an_s3_server_stopped_mid_backfill_ends_it_with_one_line_and_the_rerun_c
         assert Warehouse(home).root == location(home)
     finally:
         back.stop()
+
+
+@pytest.mark.s3
+def test_refused_credentials_and_a_missing_bucket_say_so(s3_server, monkeypatch):
+    from typer.testing import CliRunner
+
+    from sentiment_cli import app
+
+    for name, value in s3_server.env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")  # a wrong or expired key
+    refused = CliRunner().invoke(app, ["models", "list", "--home", "s3://test/x"])
+    assert refused.exit_code == 1 and "refused the" in refused.output, refused.output
+    assert "AWS_SECRET_ACCESS_KEY" in refused.output and "Traceback" not in refused.output
+
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", s3_server.env()["AWS_SECRET_ACCESS_KEY"])
+    missing = CliRunner().invoke(app, ["query", "--home", "s3://no-such-bucket/x", "SELECT 1"])
+    assert missing.exit_code == 1 and "bucket 'no-such-bucket' does not exist" in missing.output, missing.output
