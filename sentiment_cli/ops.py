@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from sentiment.storage import as_parameter
+from sentiment.storage import as_parameter, location, uri
 from sentiment_cli.common import (
     DataOption,
     HomeOption,
@@ -59,10 +59,10 @@ def demo(
     typer.echo(f"\nScored: {format_scoring(result['score'])}")
     typer.echo("\nDaily sentiment per source, 17–24 Feb 2015 (DuckDB over aggregates/daily_sentiment):")
     typer.echo(result["daily_table"].to_string(index=False))
-    home_dir = Path(result["warehouse"])
-    typer.echo(f"\nWhere everything went (warehouse {home_dir}):")
+    home_dir = location(result["warehouse"])  # a directory or s3://...
+    typer.echo(f"\nWhere everything went (warehouse {uri(home_dir)}):")
     for name in ("raw", "quarantine", "models", "scored", "aggregates"):
-        typer.echo(f"  {name + '/':<12} {home_dir / name}")
+        typer.echo(f"  {name + '/':<12} {uri(home_dir / name)}")
     typer.echo(f"  chart       {result['chart']}")
     typer.echo(f'\nDone in {time.perf_counter() - started:.0f} s. Ask more with: sentiment query "SELECT ..."')
 
