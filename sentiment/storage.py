@@ -39,12 +39,23 @@ def location(text: str | os.PathLike) -> Path:
     if str(text).startswith("s3://"):
         _check_credentials(str(text))
         # No listing cache: other processes and pyarrow's own client replace objects under it.
-        endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
-        options = {"endpoint_url": endpoint} if endpoint else {}  # also keys fsspec's instance cache
-        return UPath(str(text).rstrip("/"), use_listings_cache=False, **options)
+        return UPath(str(text).rstrip("/"), use_listings_cache=False, **_s3_options())
     if str(text).startswith(REMOTE_SCHEMES):
         return UPath(str(text).rstrip("/"))
     return Path(text).expanduser()
+
+
+def _s3_options() -> dict[str, str]:
+    """The endpoint and keys of the environment, given to s3fs explicitly: they also key fsspec's
+    cache of file-system instances, so new keys (rotated, say) get a new client."""
+    names = {"endpoint_url": ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"), "key": ("AWS_ACCESS_KEY_ID",),
+             "secret": ("AWS_SECRET_ACCESS_KEY",), "token": ("AWS_SESSION_TOKEN",)}  # fmt: skip
+    options = {}
+    for option, variables in names.items():
+        value = next((os.environ[v] for v in variables if os.environ.get(v)), None)
+        if value:
+            options[option] = value
+    return options
 
 
 class StrictS3Path(S3Path):
@@ -197,7 +208,7 @@ def check_reachable(root) -> None:
     from pyarrow import fs
 
     bucket = uri(root).split("://", 1)[1].split("/", 1)[0]
-    key = f"{os.environ.get('AWS_ENDPOINT_URL_S3', '')}|{uri(root).split('://')[0]}|{bucket}"
+    key = f"{sorted(_s3_options().items())}|{uri(root).split('://')[0]}|{bucket}"
     if key in _REACHED:
         return
     store, _ = fs.FileSystem.from_uri(uri(root))
