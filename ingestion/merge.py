@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 
 from ingestion.schema import QUARANTINE_SCHEMA, RAW_PARQUET, STAGE_SCHEMA, conform
 from ingestion.sources import SourceSpec
+from sentiment.files import process_alive
 from sentiment.language import detect_languages
 from sentiment.warehouse import PART_FILE, Warehouse, read_table, write_file_atomic, write_partition
 
@@ -95,19 +96,10 @@ def sweep_stale(parent: Path) -> list[Path]:
     prefix = f"ingest-{socket.gethostname()}-"
     for folder in parent.glob(f"{prefix}*"):
         pid = folder.name[len(prefix) :].split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not process_alive(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
     return True
 
 

@@ -7,6 +7,19 @@ from collections.abc import Iterable
 from pathlib import Path
 
 
+def process_alive(pid: int) -> bool:
+    """Whether a process of this host is still running (a stale pid file, or staging folder, is not)."""
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def sha256_file(path: str | Path) -> str:
     """The SHA-256 of a file's bytes, read in 1 MiB blocks."""
     from sentiment.storage import location

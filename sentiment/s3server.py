@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from sentiment.files import process_alive
 from sentiment.settings import PROJECT_ROOT
 
 VERSION = "v1.8.0"
@@ -110,7 +111,7 @@ def start(data_dir: Path, port: int | None = None, log: Path | None = None, time
 
 def _up(port: int, bucket: str) -> int:
     pid_file = STATE / "server.pid"
-    if pid_file.is_file() and not _alive(int(pid_file.read_text())):
+    if pid_file.is_file() and not process_alive(int(pid_file.read_text())):
         pid_file.unlink()  # a server that is gone (a reboot): start a new one
     if pid_file.is_file():
         print(f"# an S3 server is already up (pid {pid_file.read_text().strip()}); `make s3-down` stops it",
@@ -128,14 +129,6 @@ def _up(port: int, bucket: str) -> int:
     print(exports, end="")
     return 0
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
     return True
 
 

@@ -1,6 +1,7 @@
 """A standalone Flink cluster (two TaskManagers) whose Python workers share no disk with the
 submitter: an EXTERNAL worker pool in its own mount namespace, the warehouse on the S3 server."""
 
+import contextlib
 import os
 
 import pytest
@@ -15,6 +16,26 @@ from tests.storage.test_store_faults import _can_mount
 
 pytestmark = [pytest.mark.engine, pytest.mark.s3, pytest.mark.slow]
 runner = CliRunner()
+
+
+@contextlib.contextmanager
+def isolated_workers(tmp_path):
+    """An isolated worker pool (tmp_path hidden from it) and a profile pointing the cluster at it;
+    yields (profile path, the pool's log)."""
+    from pipelines import worker_pool
+
+    port = free_port()
+    log = tmp_path.parent / f"{tmp_path.name}-pool.log"  # opened before the namespace hides tmp_path
+    pool = worker_pool.start(port, hide=[tmp_path], env=dict(os.environ), log=log)
+    try:
+        profile = tmp_path / "profile.yaml"
+        config = yaml.safe_load(open("infra/runners/flink-cluster-shared-nothing.yaml"))
+        config["options"]["environment_config"] = f"127.0.0.1:{port}"
+        profile.write_text(yaml.safe_dump(config))
+        yield profile, log
+    finally:
+        os.killpg(pool.pid, 9)
+        pool.wait()
 
 
 @pytest.fixture
@@ -39,24 +60,12 @@ def two_taskmanagers():
 def test_workers_without_the_submitters_disk_write_the_tables_the_local_runner_writes(
     s3_home, tiny_model, tmp_path, monkeypatch, two_taskmanagers
 ):
-    from pipelines import worker_pool
-
     monkeypatch.setenv("SENTIMENT_CACHE", str(tmp_path / "cache"))
     lake = _s3_lake(tmp_path, tiny_model, s3_home)  # scored locally: the reference
-    port = free_port()
-    log = tmp_path.parent / f"{tmp_path.name}-pool.log"
-    pool = worker_pool.start(port, hide=[tmp_path], env=dict(os.environ), log=log)
-    try:
-        profile = tmp_path / "profile.yaml"
-        config = yaml.safe_load(open("infra/runners/flink-cluster-shared-nothing.yaml"))
-        config["options"]["environment_config"] = f"127.0.0.1:{port}"
-        profile.write_text(yaml.safe_dump(config))
+    with isolated_workers(tmp_path) as (profile, log):
         score = ["score", "--home", s3_home, "--from", "2015-02-17", "--to", "2015-02-20", "--profile", str(profile)]
         result = runner.invoke(app, [*score, "--json"])
         assert result.exit_code == 0, result.output[-3000:] + log.read_text()[-3000:]
-    finally:
-        os.killpg(pool.pid, 9)
-        pool.wait()
     assert _tables(s3_home) == _tables(lake.root)
 
 
@@ -66,7 +75,6 @@ def test_ingest_with_beam_there_from_and_to_s3_stores_what_the_local_ingest_stor
 ):
     import json
 
-    from pipelines import worker_pool
     from sentiment.storage import location
     from tests.storage.test_s3_warehouse import _tweets
 
@@ -76,20 +84,10 @@ def test_ingest_with_beam_there_from_and_to_s3_stores_what_the_local_ingest_stor
     args = ["ingest", "--source", "tw", "--preset", "twitter", "--json"]
     local = runner.invoke(app, [*args, "--input", str(dump), "--home", str(tmp_path / "wh")])
     assert local.exit_code == 0, local.output
-    port = free_port()
-    log = tmp_path.parent / f"{tmp_path.name}-pool.log"
-    pool = worker_pool.start(port, hide=[tmp_path], env=dict(os.environ), log=log)
-    try:
-        profile = tmp_path / "profile.yaml"
-        config = yaml.safe_load(open("infra/runners/flink-cluster-shared-nothing.yaml"))
-        config["options"]["environment_config"] = f"127.0.0.1:{port}"
-        profile.write_text(yaml.safe_dump(config))
+    with isolated_workers(tmp_path) as (profile, log):
         there = [*args, "--input", f"{s3_home}/inputs/t.jsonl", "--home", f"{s3_home}/wh", "--beam"]
         result = runner.invoke(app, [*there, "--profile", str(profile)])
         assert result.exit_code == 0, result.output[-3000:] + log.read_text()[-3000:]
-    finally:
-        os.killpg(pool.pid, 9)
-        pool.wait()
     assert json.loads(result.stdout.strip().splitlines()[-1])["written"] == 60
     query = ["query", "SELECT * EXCLUDE (ingested_at) FROM documents ORDER BY doc_id", "--format", "json"]
     tables = [runner.invoke(app, [*query, "--home", home]).stdout for home in (str(tmp_path / "wh"), f"{s3_home}/wh")]
