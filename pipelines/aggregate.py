@@ -1,19 +1,25 @@
 """Sentiment tables: counts, shares and score statistics per group.
 
 daily_sentiment:        date x source x lang
+hourly_sentiment:       date x hour (UTC) x source x lang
 daily_topic_sentiment:  date x source x lang x topic (one row per topic a document has)
 """
 
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from fractions import Fraction
 
 import apache_beam as beam
 import pyarrow as pa
 import pyarrow.compute as pc
+from apache_beam.metrics import Metrics
+
+from pipelines.encode import NAMESPACE
 
 DAILY_KEYS = ("date", "source", "lang")
+HOURLY_KEYS = ("date", "hour", "source", "lang")
 TOPIC_KEYS = ("date", "source", "lang", "topic")
 
 
@@ -39,6 +45,12 @@ def daily_schema(labels: list[str]) -> pa.Schema:
 
 def topic_schema(labels: list[str]) -> pa.Schema:
     return table_schema(labels, TOPIC_KEYS)
+
+
+def hourly_schema(labels: list[str]) -> pa.Schema:
+    """`hour`: the hour's start in UTC, a timestamp without zone (SQL's date_trunc works on it as is)."""
+    schema = table_schema(labels, HOURLY_KEYS)
+    return schema.set(schema.get_field_index("hour"), pa.field("hour", pa.timestamp("us")))
 
 
 def partial_stats(table: pa.Table, keys: tuple[str, ...], labels: list[str]):
@@ -132,6 +144,27 @@ def one_row_per_topic(table: pa.Table) -> pa.Table:
     return table.take(pc.list_parent_indices(topics)).append_column("topic", pc.list_flatten(topics))
 
 
+class _WithHourFn(beam.DoFn):
+    """Adds `hour` ("00".."23" of published_at in UTC); rows without a time (scored before scored rows
+    kept one) cannot be placed in an hour: they are left out and counted."""
+
+    def __init__(self):
+        self.untimed = Metrics.counter(NAMESPACE, "hourly_rows_without_time")
+
+    def process(self, table: pa.Table):
+        if "published_at" not in table.column_names:
+            self.untimed.inc(table.num_rows)
+            return
+        timed = table.filter(pc.is_valid(table.column("published_at")))
+        self.untimed.inc(table.num_rows - timed.num_rows)
+        if timed.num_rows:
+            yield timed.append_column("hour", pc.strftime(timed.column("published_at"), format="%H"))
+
+
+def _hour_start(row: dict) -> dict:
+    return {**row, "hour": datetime.fromisoformat(f"{row['date']}T{row['hour']}:00:00")}
+
+
 class AggregateSentiment(beam.PTransform):
     """Arrow tables of scored rows -> one row per group of `keys`; with per_topic, a row per (group, topic)."""
 
@@ -143,12 +176,15 @@ class AggregateSentiment(beam.PTransform):
         keys, labels = self.keys, self.labels
         if self.per_topic:
             scored = scored | "OneRowPerTopic" >> beam.Map(one_row_per_topic)
-        return (
+        if "hour" in keys:
+            scored = scored | "WithHour" >> beam.ParDo(_WithHourFn())
+        rows = (
             scored
             | "PartialStats" >> beam.FlatMap(partial_stats, keys, labels)
             | "Combine" >> beam.CombinePerKey(SentimentStats(labels))
             | "ToRow" >> beam.MapTuple(lambda k, stats: {**dict(zip(keys, k, strict=True)), **stats})
         )
+        return rows | "HourStart" >> beam.Map(_hour_start) if "hour" in keys else rows
 
 
 class DailySentiment(AggregateSentiment):
@@ -156,6 +192,13 @@ class DailySentiment(AggregateSentiment):
 
     def __init__(self, labels: list[str]):
         super().__init__(labels, DAILY_KEYS)
+
+
+class HourlySentiment(AggregateSentiment):
+    """Scored rows -> one hourly_sentiment row per (date, hour, source, lang); `hour` a UTC timestamp."""
+
+    def __init__(self, labels: list[str]):
+        super().__init__(labels, HOURLY_KEYS)
 
 
 class DailyTopicSentiment(AggregateSentiment):

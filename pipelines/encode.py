@@ -35,6 +35,7 @@ KEY_SCHEMA = pa.schema(
         ("doc_id", pa.string()),
         ("source", pa.string()),
         ("date", pa.string()),  # YYYY-MM-DD of published_at in UTC
+        ("published_at", pa.timestamp("us", tz="UTC")),
         ("lang", pa.string()),
         ("truncated", pa.bool_()),  # the text had more tokens than the limit
         ("n_tokens", pa.int32()),  # tokens scored (at most the limit)
@@ -97,11 +98,13 @@ class _EncodeFn(beam.DoFn):
 
     def process(self, table: pa.Table):
         self.read.inc(table.num_rows)
-        days = pc.strftime(table.column("published_at"), format="%Y-%m-%d").to_pylist()
+        published = table.column("published_at")
+        days = pc.strftime(published, format="%Y-%m-%d").to_pylist()
         columns = zip(
             table.column("doc_id").to_pylist(),
             table.column("source").to_pylist(),
             days,
+            published.cast(pa.int64()).to_pylist(),  # microseconds: cheaper than datetimes
             table.column("lang").to_pylist(),
             table.column("text").to_pylist(),
             strict=True,
@@ -111,7 +114,7 @@ class _EncodeFn(beam.DoFn):
         tokens_in_batch = 0
         encode, limit, truncated = self.vocab.encode, self.max_tokens, 0  # pieces can make ids longer: cut again
         by_language: dict[str, int] = {}
-        for doc_id, source, day, lang, text in columns:
+        for doc_id, source, day, micros, lang, text in columns:
             if day is None:
                 yield self._skip(doc_id, source, None, "no_timestamp")
                 continue
@@ -132,7 +135,7 @@ class _EncodeFn(beam.DoFn):
                 tokens = tokens[:limit]
             for name, value in zip(
                 KEY_SCHEMA.names,
-                (doc_id, source, day, lang, cut, len(tokens), chars_cut, self.topics.match(text)),
+                (doc_id, source, day, micros, lang, cut, len(tokens), chars_cut, self.topics.match(text)),
                 strict=True,
             ):
                 keys[name].append(value)

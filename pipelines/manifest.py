@@ -68,6 +68,9 @@ def missing_outputs(warehouse: Warehouse, manifest: dict) -> list[str]:
     return problems
 
 
+OUTPUT_PARTS = ("scored", "daily", "hourly", "topics")  # the writes a manifest lists as its day's outputs
+
+
 class _WriteManifestFn(beam.DoFn):
     def __init__(self, home: str, model_version: str, fingerprints: dict[str, dict]):
         self.home, self.model_version, self.fingerprints = home, model_version, fingerprints
@@ -85,8 +88,9 @@ class _WriteManifestFn(beam.DoFn):
             "scored_by_source": dict(sorted(scored.items())),
             "skipped": dict(sorted(skipped.items())),
             "daily_sentiment_rows": sum(w["rows"] for w in parts["daily"]),
+            "hourly_sentiment_rows": sum(w["rows"] for w in parts["hourly"]),
             "daily_topic_sentiment_rows": sum(w["rows"] for w in parts["topics"]),
-            "outputs": _outputs(self.home, [w for name in ("scored", "daily", "topics") for w in parts[name]]),
+            "outputs": _outputs(self.home, [w for name in OUTPUT_PARTS for w in parts[name]]),
             "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         write_text_atomic(json.dumps(manifest, indent=2), manifest_path(Warehouse(self.home), day))
@@ -94,7 +98,7 @@ class _WriteManifestFn(beam.DoFn):
 
 
 class WriteManifests(beam.PTransform):
-    """{"scored", "skipped", "daily", "topics"} PCollections -> one manifest per input day."""
+    """{"scored", "skipped", "daily", "hourly", "topics"} PCollections -> one manifest per input day."""
 
     def __init__(self, home: str, model_version: str, fingerprints: dict[str, dict]):
         super().__init__()

@@ -17,6 +17,7 @@ def scored_schema(labels: list[str]) -> pa.Schema:
             ("doc_id", pa.string()),
             ("date", pa.string()),
             ("source", pa.string()),
+            ("published_at", pa.timestamp("us", tz="UTC")),
             ("lang", pa.string()),
             ("label", pa.string()),
             *[(f"p_{label}", pa.float64()) for label in labels],
@@ -41,7 +42,7 @@ def scored_table(keys: pa.Table, probs: np.ndarray, labels: list[str], model_ver
         else pa.nulls(n, pa.float64())
     )
     columns = {
-        **{name: keys.column(name) for name in ("doc_id", "date", "source", "lang")},
+        **{name: keys.column(name) for name in ("doc_id", "date", "source", "published_at", "lang")},
         # the first of equal probabilities wins, as max() over a list
         "label": pa.array(np.asarray(labels, dtype=object)[probs.argmax(axis=1)], pa.string()),
         **{f"p_{label}": probs[:, i] for i, label in enumerate(labels)},

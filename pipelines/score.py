@@ -21,7 +21,14 @@ import apache_beam as beam
 import pyarrow.parquet as pq
 from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
 
-from pipelines.aggregate import DailySentiment, DailyTopicSentiment, daily_schema, topic_schema
+from pipelines.aggregate import (
+    DailySentiment,
+    DailyTopicSentiment,
+    HourlySentiment,
+    daily_schema,
+    hourly_schema,
+    topic_schema,
+)
 from pipelines.encode import DEFAULT_BATCH_TOKENS, NAMESPACE, SKIPPED, EncodeDocuments
 from pipelines.infer import Infer
 from pipelines.manifest import WriteManifests, input_fingerprints, manifest_path
@@ -279,6 +286,18 @@ def build(pipeline, job, warehouse, model_dir, meta, files, fingerprints, topics
             str(warehouse.aggregate("daily_sentiment")), ("date",), daily_schema(labels), ["source", "lang"], days
         )
     )
+    hourly = (
+        everything
+        | "HourlySentiment" >> HourlySentiment(labels)
+        | "WriteHourly"
+        >> WritePartitions(
+            str(warehouse.aggregate("hourly_sentiment")),
+            ("date",),
+            hourly_schema(labels),
+            ["hour", "source", "lang"],
+            days,
+        )
+    )
     per_topic = (
         everything
         | "DailyTopicSentiment" >> DailyTopicSentiment(labels)
@@ -291,7 +310,13 @@ def build(pipeline, job, warehouse, model_dir, meta, files, fingerprints, topics
             days,
         )
     )
-    parts = {"scored": scored_written, "skipped": encoded[SKIPPED], "daily": daily, "topics": per_topic}
+    parts = {
+        "scored": scored_written,
+        "skipped": encoded[SKIPPED],
+        "daily": daily,
+        "hourly": hourly,
+        "topics": per_topic,
+    }
     parts | "WriteManifests" >> WriteManifests(str(warehouse.root), version, fingerprints)
 
 
@@ -328,8 +353,8 @@ def parse_args(argv: list[str] | None = None, prog: str | None = None) -> tuple[
 
 SCORE_HELP = """Score the raw documents of a date range with Beam and replace those days' outputs.
 
-Writes scored/, aggregates/daily_sentiment, aggregates/daily_topic_sentiment and one manifest
-per day. Flags it does not know are Beam pipeline options, e.g.
+Writes scored/, aggregates/daily_sentiment, aggregates/hourly_sentiment,
+aggregates/daily_topic_sentiment and one manifest per day. Flags it does not know are Beam pipeline options, e.g.
 --runner=PortableRunner --job_endpoint=localhost:8099 --environment_type=LOOPBACK"""
 
 

@@ -14,7 +14,15 @@ import pyarrow.dataset as ds
 from sentiment.storage import uri
 from sentiment.warehouse import Warehouse
 
-TABLES = ("documents", "quarantine", "scored", "daily_sentiment", "daily_topic_sentiment", "alerts")
+TABLES = (
+    "documents",
+    "quarantine",
+    "scored",
+    "daily_sentiment",
+    "hourly_sentiment",
+    "daily_topic_sentiment",
+    "alerts",
+)
 
 
 def table_globs(warehouse: Warehouse) -> dict[str, Path]:

@@ -14,13 +14,13 @@ import pandas as pd  # noqa: E402
 from sentiment.query import has_table, run_query  # noqa: E402
 from sentiment.warehouse import Warehouse  # noqa: E402
 
-PERIODS = ("day", "week", "month")
+PERIODS = ("hour", "day", "week", "month")
 
 # Pools the per-group mean/std/count of the aggregate tables into one mean and 95% interval per
 # period. Every filter is a bound parameter; only the table name and period come from fixed lists.
 _SQL = """
 WITH g AS (
-    SELECT date_trunc($period, date)::DATE AS period, documents AS n, mean_score AS m,
+    SELECT {period_expression} AS period, documents AS n, mean_score AS m,
            coalesce(std_score, 0) AS s, share_negative, share_positive
     FROM {table}
     WHERE ($source IS NULL OR source = $source)
@@ -62,18 +62,30 @@ def trend(
     if by not in PERIODS:
         raise ValueError(f"--by must be one of {', '.join(PERIODS)}, not {by!r}")
     table, topic_column = ("daily_topic_sentiment", "topic") if topic else ("daily_sentiment", "NULL")
+    if by == "hour" and topic:
+        raise ValueError("topics have a daily grain only: use --by day, week or month with --topic")
+    if by == "hour":
+        table = "hourly_sentiment"
+        if not has_table(warehouse, table):
+            raise ValueError(
+                f"no hourly table in {warehouse.root}: its days were scored before the hourly grain existed. "
+                "Score them again (`sentiment score --from D --to D`) to write aggregates/hourly_sentiment"
+            )
     if topic and not has_table(warehouse, table):
         raise ValueError(
             f"no topic table in {warehouse.root}: the days were scored without topics. Name topics in "
             "a TOML file and score again (`sentiment score --from D --to D --topics topics.toml`; "
             "docs/scoring.md, Topics)"
         )
-    sql = _SQL.format(table=table, topic_column=topic_column)
-    params = {"period": by, "source": source, "topic": topic, "start": start, "end": end, "lang": lang}
+    period = "hour" if by == "hour" else "date_trunc($period, date)::DATE"
+    sql = _SQL.format(table=table, topic_column=topic_column, period_expression=period)
+    params = {"source": source, "topic": topic, "start": start, "end": end, "lang": lang}
+    if by != "hour":
+        params["period"] = by
     return run_query(warehouse, sql, params, con)
 
 
-BAR_DAYS = {"day": 0.8, "week": 5.6, "month": 24}
+BAR_DAYS = {"hour": 0.8 / 24, "day": 0.8, "week": 5.6, "month": 24}
 
 
 def plot_trend(table: pd.DataFrame, path: Path, title: str, by: str = "day") -> Path:

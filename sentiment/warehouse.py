@@ -4,7 +4,7 @@ raw/source=<name>/date=<YYYY-MM-DD>/part-0.parquet     ingested documents
 quarantine/source=<name>/<input-key>.parquet            records not ingested, with a reason
 models/<version>/ and models/current                    checkpoints and the current pointer
 scored/date=<d>/source=<s>/part-0.parquet               one row per scored document
-aggregates/<table>/date=<d>/part-0.parquet              daily_sentiment, daily_topic_sentiment
+aggregates/<table>/date=<d>/part-0.parquet              daily_sentiment, hourly_sentiment, daily_topic_sentiment
 manifests/score/date=<d>.json                           what scored a day, from which input
 alerts/date=<d>/part-0.parquet                          the nightly checks' findings
 state/feeds/, state/staging/                            feed validators; ingest's per-day staging
@@ -127,7 +127,7 @@ class Warehouse:
         return self.root / "topics.toml"
 
     def aggregate(self, table: str) -> Path:
-        """The directory of an aggregate table (daily_sentiment, daily_topic_sentiment)."""
+        """The directory of an aggregate table (daily_sentiment, hourly_sentiment, daily_topic_sentiment)."""
         return self.aggregates / table
 
     def table_files(self) -> dict[str, Path]:
@@ -137,6 +137,7 @@ class Warehouse:
             "quarantine": self.quarantine / "source=*" / "*.parquet",
             "scored": self.scored / "date=*" / "source=*" / "*.parquet",
             "daily_sentiment": self.aggregate("daily_sentiment") / "date=*" / "*.parquet",
+            "hourly_sentiment": self.aggregate("hourly_sentiment") / "date=*" / "*.parquet",
             "daily_topic_sentiment": self.aggregate("daily_topic_sentiment") / "date=*" / "*.parquet",
             "alerts": self.alerts / "date=*" / "*.parquet",
         }

@@ -20,8 +20,8 @@ from sentiment_cli.common import (
 def query(
     sql: str = typer.Argument(
         ...,
-        help="SQL over the views documents, quarantine, scored, daily_sentiment, daily_topic_sentiment, "
-        "alerts. Use $name placeholders with --param name=value for values.",
+        help="SQL over the views documents, quarantine, scored, daily_sentiment, hourly_sentiment, "
+        "daily_topic_sentiment, alerts. Use $name placeholders with --param name=value for values.",
     ),
     format: Format = typer.Option(Format.table, "--format", help="Output format."),
     out: Path = typer.Option(None, "--out", help="Write the result to this file instead of the terminal."),
@@ -73,7 +73,9 @@ def trend(
     lang: str = typer.Option(None, help="Only documents in this language (ISO 639-1, or und)."),
     start: str = typer.Option(None, "--from", help="First day, YYYY-MM-DD."),
     end: str = typer.Option(None, "--to", help="Last day, YYYY-MM-DD."),
-    by: str = typer.Option("day", help="Period: day, week or month."),
+    by: str = typer.Option(
+        "day", help="Period: hour (UTC, from aggregates/hourly_sentiment; no --topic), day, week or month."
+    ),
     chart: Path = typer.Option(None, help="Also draw mean score (with its interval) and volume to this PNG."),
     format: Format = typer.Option(Format.table, "--format", help="Output format."),
     out: Path = typer.Option(None, "--out", help="Write the table to this file."),

@@ -30,7 +30,7 @@ def _lake(root, tiny_model) -> Warehouse:
 
 
 def _tables(wh):
-    return [run_query(wh, f"SELECT * FROM {t} ORDER BY ALL") for t in ("scored", "daily_sentiment")]
+    return [run_query(wh, f"SELECT * FROM {t} ORDER BY ALL") for t in ("scored", "daily_sentiment", "hourly_sentiment")]
 
 
 def test_backfill_skips_complete_days_and_single_run_gives_the_same_tables(prefect_harness, tmp_path, tiny_model):

@@ -42,6 +42,22 @@ def test_trend_pools_days_into_weeks(home):
         wh.trend(by="year")
 
 
+def test_trend_by_hour_splits_days_into_utc_hours(home, tmp_path):
+    wh = open_warehouse(home)
+    days = wh.trend(source="twitter", by="day")
+    hours = wh.trend(source="twitter", by="hour")
+    assert hours["documents"].sum() == 60 and len(hours) > len(days)
+    assert (hours["period"].dt.minute == 0).all() and hours["period"].is_monotonic_increasing
+    per_day = hours.groupby(hours["period"].dt.date)["documents"].sum()
+    assert per_day.tolist() == days["documents"].tolist()  # each hour inside its UTC day
+    with pytest.raises(ValueError, match="daily grain"):
+        wh.trend(topic="#delay", by="hour")
+    chart = tmp_path / "h.png"
+    result = runner.invoke(app, ["trend", "--home", str(home), "--by", "hour", "--chart", str(chart)])
+    assert result.exit_code == 0, result.output
+    assert "period" in result.stdout and chart.stat().st_size > 10_000
+
+
 def test_trend_cli_table_and_chart(home, tmp_path):
     chart = tmp_path / "t.png"
     result = runner.invoke(

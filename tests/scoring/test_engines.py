@@ -118,6 +118,7 @@ def test_engine_writes_the_same_tables_as_the_local_runner(profile, reference, t
     _assert_same(scored_local, scored)
     for table, keys in (
         ("daily_sentiment", ["date", "source", "lang"]),
+        ("hourly_sentiment", ["hour", "source", "lang"]),
         ("daily_topic_sentiment", ["date", "source", "lang", "topic"]),
     ):
         _assert_same(_table(local, table, keys), _table(warehouse, table, keys))

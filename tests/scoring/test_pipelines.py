@@ -12,7 +12,7 @@ from apache_beam.testing.util import assert_that, equal_to, is_not_empty
 
 from ingestion.config import demo_sources
 from ingestion.ingest import ingest_source
-from pipelines.aggregate import DailySentiment, DailyTopicSentiment, daily_schema
+from pipelines.aggregate import DailySentiment, DailyTopicSentiment, HourlySentiment, daily_schema, hourly_schema
 from pipelines.encode import EncodedBatch, EncodeDocuments
 from pipelines.infer import Infer, padded, sub_batches
 from pipelines.read import RAW_COLUMNS, ReadPartitions, raw_files
@@ -165,6 +165,7 @@ def _batch(id_lists: list[list[int]], doc_ids: list[str] | None = None) -> Encod
         "doc_id": doc_ids or [str(i) for i in range(n)],
         "source": ["s"] * n,
         "date": ["2015-02-17"] * n,
+        "published_at": [datetime(2015, 2, 17, 8, 30, tzinfo=UTC)] * n,
         "lang": ["en"] * n,
         "truncated": [False] * n,
         "n_tokens": [len(s) for s in id_lists],
@@ -213,6 +214,7 @@ def test_to_scored_rows():
             "doc_id": "s:1",
             "date": "2015-02-17",
             "source": "s",
+            "published_at": datetime(2015, 2, 17, 8, 30, tzinfo=UTC),
             "lang": "en",
             "label": "negative",
             "p_negative": pytest.approx(0.7),
@@ -228,10 +230,11 @@ def test_to_scored_rows():
         assert_that(rows, equal_to([expected]))
 
 
-def _scored(doc_id, source, label, score, day="2015-02-17", topics=()):
+def _scored(doc_id, source, label, score, day="2015-02-17", topics=(), hour=9):
     return {
         "doc_id": doc_id,
         "date": day,
+        "published_at": datetime.fromisoformat(f"{day}T{hour:02d}:15:00+00:00"),
         "source": source,
         "lang": "en",
         "label": label,
@@ -280,6 +283,32 @@ def test_daily_topic_sentiment_has_a_row_per_topic():
             out | beam.Map(lambda r: (r["topic"], r["documents"], r["n_positive"], round(r["mean_score"], 6))),
             equal_to([("acme", 2, 1, 0.1), ("#win", 1, 1, 0.8)]),
         )
+
+
+def test_hourly_sentiment_groups_by_the_utc_hour():
+    rows = [
+        _scored("1", "a", "positive", 0.8, hour=9),
+        _scored("2", "a", "negative", -0.6, hour=9),
+        _scored("3", "a", "positive", 0.4, hour=23),
+        _scored("4", "b", "neutral", 0.0, hour=9),
+    ]
+    untimed = pa.Table.from_pylist([_scored("5", "a", "positive", 1.0)]).drop_columns(["published_at"])
+    with beam_test_pipeline() as p:  # hour 9 of source a arrives in two tables; one older table has no times
+        hourly = p | beam.Create([*_tables(rows[:1], rows[1:]), untimed]) | HourlySentiment(LABELS)
+        assert_that(
+            hourly | beam.Map(lambda r: (r["hour"], r["source"], r["documents"], round(r["mean_score"], 6))),
+            equal_to(
+                [
+                    (datetime(2015, 2, 17, 9), "a", 2, 0.1),
+                    (datetime(2015, 2, 17, 23), "a", 1, 0.4),
+                    (datetime(2015, 2, 17, 9), "b", 1, 0.0),
+                ]
+            ),
+        )
+    table = pa.Table.from_pylist(
+        [{"hour": datetime(2015, 2, 17, 9)}], schema=pa.schema([hourly_schema(LABELS).field("hour")])
+    )
+    assert table.column("hour").type == pa.timestamp("us")  # naive UTC: SQL's date_trunc needs no time zone
 
 
 def test_write_partitions_replaces_each_partition(tmp_path):

@@ -48,6 +48,6 @@ def test_portable_runner_gives_the_same_tables_as_the_local_runner(job_endpoint,
     summary = score_range(ScoreJob(home=portable.root, start="2015-02-17", end="2015-02-20", beam_args=args))
     score_range(ScoreJob(home=local.root, start="2015-02-17", end="2015-02-20"))
     assert summary.counters["documents_scored"] == 71
-    for table in ("scored", "daily_sentiment"):
+    for table in ("scored", "daily_sentiment", "hourly_sentiment"):
         sql = f"SELECT * FROM {table} ORDER BY ALL"
         assert_frame_equal(run_query(local, sql), run_query(portable, sql), check_exact=True)

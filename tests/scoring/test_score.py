@@ -21,7 +21,8 @@ def warehouse(tmp_path, tiny_model) -> Warehouse:
 def _tables(wh):
     scored = run_query(wh, "SELECT * FROM scored ORDER BY doc_id")
     daily = run_query(wh, "SELECT * FROM daily_sentiment ORDER BY date, source, lang")
-    return scored, daily
+    hourly = run_query(wh, "SELECT * FROM hourly_sentiment ORDER BY hour, source, lang")
+    return scored, daily, hourly
 
 
 def test_score_range_scores_every_document_and_aggregates_agree(warehouse):
@@ -51,7 +52,23 @@ def test_score_range_scores_every_document_and_aggregates_agree(warehouse):
         """,
     )
     assert mismatches.empty, mismatches
-    scored, _ = _tables(warehouse)
+    # and the hourly one, over the UTC hour of each document's time
+    hourly_mismatches = run_query(
+        warehouse,
+        """
+        WITH direct AS (
+            SELECT date, date_trunc('hour', timezone('UTC', published_at)) AS hour, source, lang,
+                   count(*) AS documents, count(*) FILTER (label = 'negative') AS n_negative, avg(score) AS m
+            FROM scored GROUP BY ALL)
+        SELECT * FROM direct FULL JOIN hourly_sentiment h USING (date, hour, source, lang)
+        WHERE direct.documents IS DISTINCT FROM h.documents OR direct.n_negative IS DISTINCT FROM h.n_negative
+           OR abs(direct.m - h.mean_score) > 1e-9
+        """,
+    )
+    assert hourly_mismatches.empty, hourly_mismatches
+    hours = run_query(warehouse, "SELECT sum(documents) AS n, count(DISTINCT hour) AS h FROM hourly_sentiment")
+    assert hours["n"][0] == 65 and hours["h"][0] > 3
+    scored, _, _ = _tables(warehouse)
     assert scored["doc_id"].is_unique
     assert scored["model_version"].nunique() == 1
     assert ((scored["p_negative"] + scored["p_neutral"] + scored["p_positive"] - 1).abs() < 1e-5).all()

@@ -138,7 +138,7 @@ def _tables(root) -> dict[str, list]:
 
     wh = Warehouse(root)
     out = {}
-    for name in ("scored", "daily_sentiment", "daily_topic_sentiment"):
+    for name in ("scored", "daily_sentiment", "hourly_sentiment", "daily_topic_sentiment"):
         if not has_table(wh, name):
             continue
         frame = run_query(wh, f"SELECT * EXCLUDE (model_version) FROM {name}")
