@@ -22,13 +22,25 @@ from sentiment.storage import relative
 from sentiment.warehouse import PART_FILE, Warehouse, write_text_atomic
 
 
+def manifest_dir(warehouse: Warehouse) -> Path:
+    return warehouse.manifests / "score"
+
+
 def manifest_path(warehouse: Warehouse, day: str) -> Path:
-    return warehouse.manifests / "score" / f"date={day}.json"
+    return manifest_dir(warehouse) / f"date={day}.json"
 
 
 def read_manifest(warehouse: Warehouse, day: str) -> dict | None:
     path = manifest_path(warehouse, day)
     return json.loads(path.read_text()) if path.is_file() else None
+
+
+def read_manifests(warehouse: Warehouse) -> list[dict]:
+    """Every day's scoring manifest, by date."""
+    directory = manifest_dir(warehouse)
+    if not directory.is_dir():
+        return []
+    return [json.loads(path.read_text()) for path in sorted(directory.glob("date=*.json"))]
 
 
 def input_fingerprints(files: list[str]) -> dict[str, dict]:

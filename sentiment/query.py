@@ -54,6 +54,7 @@ def connect(warehouse: Warehouse, only: set[str] | None = None) -> duckdb.DuckDB
     """
     con = duckdb.connect()
     con.execute("SET parquet_metadata_cache = true")
+    con.execute("SET TimeZone = 'UTC'")  # times shown as stored, whatever the machine's zone
     for name, pattern in table_globs(warehouse).items():
         if only is not None and name not in only:
             continue
@@ -111,13 +112,19 @@ def run_query(
         relation = con.sql(sql, params=params) if params else con.sql(sql)
         if relation is None:  # a statement with no result, e.g. SET
             return pd.DataFrame()
-        frame = relation.df()
+        frame = to_frame(relation)
     except duckdb.CatalogException as err:
         tables = available_tables(warehouse) or ["(none yet: run `sentiment demo` or `sentiment ingest`)"]
         raise ValueError(f"{err}\n  tables in {warehouse.root}: {', '.join(tables)}") from err
     except duckdb.Error as err:
         raise ValueError(str(err)) from err
-    # sum() of integers is HUGEINT, which pandas only holds as float: keep it an integer
+    return frame
+
+
+def to_frame(relation: duckdb.DuckDBPyRelation) -> pd.DataFrame:
+    """A relation's rows as pandas; sum() of integers is HUGEINT, which pandas only holds as float:
+    kept an integer."""
+    frame = relation.df()
     for name, kind in zip(relation.columns, relation.types, strict=True):
         if str(kind) == "HUGEINT":
             frame[name] = frame[name].astype("Int64")
