@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.installed
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 
-.PHONY: setup demo test test-fast lint clean wheel bench engines flink-up flink-down s3-bin s3-up s3-down
+.PHONY: setup demo test test-fast lint clean wheel bench engines flink-up flink-down s3-bin s3-up s3-down browser
 
 setup: $(STAMP)
 
@@ -26,6 +26,7 @@ test: setup
 	$(VENV)/bin/ruff format --check .
 	$(MAKE) --no-print-directory engines || echo "make test: engines not fetched; the engine tests will skip"
 	$(MAKE) --no-print-directory s3-bin || echo "make test: no S3 server built (needs Go); the s3 tests will skip"
+	$(MAKE) --no-print-directory browser || echo "make test: no chromium; the browser test will skip"
 	$(VENV)/bin/pytest -q
 
 # Everyday work: no engines, no slow tests (make test is what CI runs).
@@ -61,6 +62,12 @@ flink-up: setup engines
 
 flink-down: setup
 	$(PY) -m pipelines.flink_cluster down
+
+# Debian's chromium and its chromedriver for the web page's browser test (apt-get, as root).
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  test "$$(id -u)" = 0 && command -v apt-get >/dev/null || { echo "make browser: run as root on Debian, or: apt-get install chromium chromium-driver"; exit 1; }; \
+	  apt-get install -y -q chromium chromium-driver >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q chromium chromium-driver >/dev/null; }; }
 
 # A local S3 server (versitygw) for a warehouse at s3://: built once into .engines/bin with Go.
 VERSITYGW_VERSION := v1.8.0

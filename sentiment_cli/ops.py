@@ -65,6 +65,11 @@ def demo(
         typer.echo(f"  {name + '/':<12} {uri(home_dir / name)}")
     typer.echo(f"  chart       {result['chart']}")
     typer.echo(f'\nDone in {time.perf_counter() - started:.0f} s. Ask more with: sentiment query "SELECT ..."')
+    where = f" --home {uri(home_dir)}" if home else ""  # else the same $SENTIMENT_HOME or ./warehouse
+    typer.echo(
+        f"Look at it in a browser: sentiment ui{where}   (then open http://127.0.0.1:8000/; "
+        "from outside this machine: ssh -L 8000:127.0.0.1:8000 <host>)"
+    )
 
 
 @app.command()

@@ -270,7 +270,7 @@ async function explain(doc) {
   const ticks = data.steps.map((s) => s.token);
   const traces = data.labels.map((label, i) => ({
     x, y: data.steps.map((s) => s.probabilities[label]), mode: "lines+markers", name: `P(${label})`,
-    line: { color: label === "negative" ? "#b3261e" : label === "positive" ? "#1b7f3b" : COLORS[i % COLORS.length] },
+    line: { color: { negative: "#b3261e", positive: "#1b7f3b", neutral: "#777777" }[label] || COLORS[i % COLORS.length] },
   }));
   traces.push({
     x, y: ["input gate", "forget gate", "output gate"], type: "heatmap", yaxis: "y2", colorscale: "Viridis", zmin: 0, zmax: 1,
