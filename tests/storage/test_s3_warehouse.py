@@ -166,6 +166,23 @@ def test_scoring_an_s3_warehouse_writes_the_same_tables_as_a_local_one(s3_home, 
     again = runner.invoke(app, [*score, "--home", s3_home])  # a re-run replaces, never appends
     assert again.exit_code == 0 and _tables(s3_home) == _tables(lake.root)
 
+    # the web page's API answers the same from S3 as from local disk, explanations included
+    from fastapi.testclient import TestClient
+
+    from sentiment_ui.app import create_app
+
+    pages = [TestClient(create_app(Warehouse(home))) for home in (lake.root, s3_home)]
+    trends = [page.get("/api/trend?by=hour&source=twitter").json() for page in pages]
+    assert trends[0] == trends[1] and len(trends[1]["series"][0]["rows"]) > 4
+    runs = [[{**r, "written_at": None} for r in page.get("/api/runs").json()["runs"]] for page in pages]
+    assert runs[0] == runs[1] and runs[1][0]["scored"] == 71
+    window = {"start": "2015-02-18T00:00:00Z", "end": "2015-02-19T00:00:00Z"}
+    docs = [page.get("/api/documents", params=window).json() for page in pages]
+    assert docs[0] == docs[1] and docs[1]["total"] > 0
+    first = docs[1]["rows"][0]
+    why = pages[1].get("/api/explain", params={k: first[k] for k in ("doc_id", "date", "source")})
+    assert why.status_code == 200 and why.json()["text"] == first["text"], why.text
+
 
 @pytest.mark.slow
 def test_the_demo_flow_runs_on_s3_and_trend_answers_from_there(

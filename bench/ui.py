@@ -1,0 +1,161 @@
+"""The web page's API latency on a real warehouse (the demo's), beside the pandas peer of bench.query.
+
+    python -m bench.ui [--home WAREHOUSE] [--repeat 10] [--json]
+
+Starts `sentiment ui`'s app under uvicorn on 127.0.0.1, then times each call the page makes, over
+HTTP as the browser makes it: the first call (cold: footers, the model loaded for `explain`) and
+the median of `--repeat` more. The peer: the weekly trend of the busiest source in pandas over the
+daily table read with pyarrow, in the same run. Where chromium and chromedriver are installed, also
+the time until the page has drawn its chart (headless chromium, `performance.now()` when ready).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import socket
+import statistics
+import threading
+import time
+import urllib.parse
+import urllib.request
+
+import uvicorn
+
+from bench.measure import report
+from bench.query import _pandas_weekly
+from sentiment.settings import Settings, resolved
+from sentiment.warehouse import Warehouse
+from sentiment_ui.app import create_app
+
+TARGET_MS = 200
+
+
+def _serve(warehouse: Warehouse) -> tuple[str, uvicorn.Server]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(warehouse), host="127.0.0.1", port=port, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.05)
+    return f"http://127.0.0.1:{port}", server
+
+
+def _get(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=60) as response:
+        return response.read()
+
+
+def _time(url: str, repeat: int) -> dict:
+    started = time.perf_counter()
+    _get(url)
+    first = (time.perf_counter() - started) * 1000
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        _get(url)
+        times.append((time.perf_counter() - started) * 1000)
+    median, slowest = statistics.median(times), max(times)
+    return {"first_ms": round(first, 1), "median_ms": round(median, 1), "max_ms": round(slowest, 1)}
+
+
+def _calls(base: str, meta: dict) -> dict[str, str]:
+    """The calls the page makes, on this warehouse's busiest source, its last day and first document."""
+    source = meta["sources"][0]["name"]
+    second = meta["sources"][1]["name"] if len(meta["sources"]) > 1 else source
+    last = meta["last"]
+    window = {"start": f"{last}T00:00:00Z", "end": f"{last}T23:59:59Z"}
+    q = urllib.parse.urlencode
+    calls = {
+        "meta": "/api/meta",
+        "trend_day_all": "/api/trend?" + q({"by": "day"}),
+        "trend_week_source": "/api/trend?" + q({"by": "week", "source": source}),
+        "trend_month_two_sources": "/api/trend?" + q([("by", "month"), ("source", source), ("source", second)]),
+        "trend_hour_source": "/api/trend?" + q({"by": "hour", "source": source, "from": last, "to": last}),
+        "documents_day_negative": "/api/documents?" + q({**window, "limit": 100}),
+        "documents_day_search": "/api/documents?" + q({**window, "q": "the", "limit": 100}),
+        "runs": "/api/runs",
+        "model": "/api/model",
+        "alerts": "/api/alerts",
+        "export_trend_csv": "/api/export/trend.csv?" + q({"by": "day"}),
+    }
+    docs = json.loads(_get(base + calls["documents_day_negative"]))["rows"]
+    if docs:
+        doc = docs[0]
+        calls["explain"] = "/api/explain?" + q({"doc_id": doc["doc_id"], "date": doc["date"], "source": doc["source"]})
+    return calls
+
+
+def _page_ready_ms(base: str) -> float | None:
+    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (chromium and driver_path):
+        return None
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    try:
+        times = []
+        for _ in range(3):  # the first load also fills the browser's cache of the scripts
+            driver.get(base + "/")
+            deadline = time.monotonic() + 30
+            while driver.execute_script("return document.body.dataset.ready") != "true":
+                if time.monotonic() > deadline:
+                    return None
+                time.sleep(0.02)
+            times.append(driver.execute_script("return performance.now()"))
+        return round(min(times[1:]), 1)
+    finally:
+        driver.quit()
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--home", default=None, help="the warehouse (default: $SENTIMENT_HOME or ./warehouse)")
+    parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    warehouse = Warehouse(resolved(args.home) if args.home else Settings.from_env().home)
+    base, server = _serve(warehouse)
+    try:
+        meta = json.loads(_get(base + "/api/meta"))
+        if meta.get("empty"):
+            raise SystemExit(f"no scored days in {warehouse.root}: run `sentiment demo` first")
+        calls = _calls(base, meta)
+        timings = {name: _time(base + path, args.repeat) for name, path in calls.items()}
+        source = meta["sources"][0]["name"]
+        peer = _time_fn(lambda: _pandas_weekly(warehouse, source), args.repeat)
+        page = _page_ready_ms(base)
+    finally:
+        server.should_exit = True
+    result = {
+        "warehouse": str(warehouse.root),
+        "calls": timings,
+        "slowest_median_ms": max(t["median_ms"] for t in timings.values()),
+        "calls_over_target": sorted(n for n, t in timings.items() if t["median_ms"] > TARGET_MS),
+        "pandas_week_source_ms": peer,
+        "ratio_trend_week_vs_pandas": round(timings["trend_week_source"]["median_ms"] / peer, 3),
+        "page_ready_ms": page,
+        "target_ms": TARGET_MS,
+    }
+    return report("ui", result, args.json)
+
+
+def _time_fn(fn, repeat: int) -> float:
+    fn()
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - started) * 1000)
+    return round(statistics.median(times), 1)
+
+
+if __name__ == "__main__":
+    main()
