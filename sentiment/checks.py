@@ -18,7 +18,7 @@ from sentiment.warehouse import Warehouse, write_partition
 ALERT_SCHEMA = pa.schema(
     [
         ("source", pa.string()),
-        ("check", pa.string()),  # freshness | volume | drift
+        ("check", pa.string()),  # freshness | volume | burst | drift
         ("severity", pa.string()),  # warning | error
         ("value", pa.float64()),
         ("threshold", pa.float64()),
@@ -34,6 +34,7 @@ class CheckConfig:
     volume_z: float = 3.0  # |z-score| of the day's document count that raises a volume alert
     drift_psi: float = 0.2  # population stability index of the day's scores that raises a drift alert
     min_documents: int = 30  # fewer documents on either side: no drift check
+    hour_z: float = 6.0  # z-score of the day's busiest hour against the window's hours: a burst alert
 
 
 @dataclass
@@ -73,6 +74,8 @@ def run_checks(warehouse: Warehouse, day: date, config: CheckConfig = CheckConfi
         today = per_day.get(day, 0)
         alerts += _freshness(source, today, history) + _volume(source, today, history, config)
         if today:
+            if "hourly_sentiment" in tables:
+                alerts += _burst(con, source, day, first, config)
             alerts += _drift(con, source, day, first, config)
     return alerts
 
@@ -107,6 +110,38 @@ def _volume(source: str, today: int, history: list[int], config: CheckConfig) ->
                 round(z, 2),
                 config.volume_z,
                 f"{source}: {today} documents today against a mean of {mean:.0f} (z = {z:.1f})",
+            )
+        ]
+    return []
+
+
+def _burst(con, source: str, day: date, first: date, config: CheckConfig) -> list[Alert]:
+    """The day's busiest hour against every hour of the window before it (hours without documents
+    count as 0): a spike a whole day's count averages away."""
+    rows = con.execute(
+        "SELECT hour, sum(documents)::BIGINT FROM hourly_sentiment WHERE source = ? AND date BETWEEN ? AND ? "
+        "GROUP BY hour",
+        [source, first, day],
+    ).fetchall()
+    today = {h: n for h, n in rows if h.date() == day}
+    before = [n for h, n in rows if h.date() < day]
+    hours = (day - first).days * 24
+    if not today or len({h.date() for h, _ in rows if h.date() < day}) < 3:
+        return []
+    history = np.array(before + [0] * (hours - len(before)), dtype=float)
+    mean, std = float(history.mean()), float(history.std(ddof=1))
+    peak_hour, peak = max(today.items(), key=lambda item: (item[1], item[0]))
+    z = (peak - mean) / max(std, math.sqrt(max(mean, 1.0)))
+    if z > config.hour_z:
+        return [
+            Alert(
+                source,
+                "burst",
+                "warning",
+                round(z, 2),
+                config.hour_z,
+                f"{source}: {peak} documents in the hour from {peak_hour:%H:%M} UTC against a mean of "
+                f"{mean:.1f} an hour over the last {(day - first).days} days (z = {z:.1f})",
             )
         ]
     return []

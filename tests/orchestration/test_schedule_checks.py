@@ -45,6 +45,29 @@ def _scored_day(wh: Warehouse, day: str, source: str, scores: list[float]):
     write_partition(pa.Table.from_pylist(rows), wh.scored / f"date={day}" / f"source={source}")
 
 
+def _hourly_day(wh: Warehouse, day: str, source: str, per_hour: dict[int, int]):
+    rows = [
+        {"hour": datetime.fromisoformat(f"{day}T{h:02d}:00:00"), "source": source, "lang": "en", "documents": n}
+        for h, n in per_hour.items()
+    ]
+    write_partition(pa.Table.from_pylist(rows), wh.aggregate("hourly_sentiment") / f"date={day}")
+
+
+def test_the_burst_check_finds_an_hour_a_day_averages_away(tmp_path):
+    wh = Warehouse(tmp_path)
+    rng = np.random.default_rng(2)
+    for d in range(1, 9):
+        day = f"2024-03-0{d}"
+        _scored_day(wh, day, "shop", list(rng.uniform(-0.5, 0.5, 240)))  # the same count every day
+        usual = {h: 10 for h in range(24)}
+        _hourly_day(wh, day, "shop", usual if d < 8 else {**{h: 8 for h in range(24)}, 9: 58})
+    alerts = run_checks(wh, date(2024, 3, 8), CheckConfig())
+    assert [(a.source, a.check) for a in alerts] == [("shop", "burst")]  # no volume alert: the day is as usual
+    assert "58 documents in the hour from 09:00 UTC" in alerts[0].message and alerts[0].value > 6
+    _hourly_day(wh, "2024-03-08", "shop", {h: 10 for h in range(24)})
+    assert run_checks(wh, date(2024, 3, 8), CheckConfig()) == []
+
+
 def test_checks_find_missing_source_volume_spike_and_drift(tmp_path):
     wh = Warehouse(tmp_path)
     rng = np.random.default_rng(1)
