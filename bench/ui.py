@@ -13,16 +13,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import socket
 import statistics
 import threading
 import time
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
 import uvicorn
 
+from bench.browser import headless_chromium
 from bench.measure import report
 from bench.query import _pandas_weekly
 from sentiment.settings import Settings, resolved
@@ -88,31 +89,42 @@ def _calls(base: str, meta: dict) -> dict[str, str]:
     return calls
 
 
-def _page_ready_ms(base: str) -> float | None:
-    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
-    if not (chromium and driver_path):
-        return None
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+def _wait_ready(driver, condition: str = "return document.body.dataset.ready === 'true'") -> bool:
+    deadline = time.monotonic() + 30
+    while not driver.execute_script(condition):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
-    try:
-        times = []
-        for _ in range(3):  # the first load also fills the browser's cache of the scripts
-            driver.get(base + "/")
-            deadline = time.monotonic() + 30
-            while driver.execute_script("return document.body.dataset.ready") != "true":
-                if time.monotonic() > deadline:
-                    return None
-                time.sleep(0.02)
-            times.append(driver.execute_script("return performance.now()"))
-        return round(min(times[1:]), 1)
-    finally:
-        driver.quit()
+
+def _page_ready_ms(driver, base: str) -> float | None:
+    """Milliseconds from navigation until the chart is drawn; the best of two loads after a first
+    one (which also fills the browser's cache of the scripts, as a returning user has it)."""
+    times = []
+    for _ in range(3):
+        driver.get(base + "/")
+        if not _wait_ready(driver):
+            return None
+        times.append(driver.execute_script("return performance.now()"))
+    return round(min(times[1:]), 1)
+
+
+def _screenshots(driver, base: str, view: str, directory: Path) -> None:
+    """The trend view of `view` (a query string) and the explanation of its first drilled document."""
+    from selenium.webdriver.common.by import By
+
+    directory.mkdir(parents=True, exist_ok=True)
+    driver.get(f"{base}/?{view}")
+    _wait_ready(driver)
+    _wait_ready(driver, "return document.querySelectorAll('#documents tbody tr').length > 0")
+    driver.execute_script("window.scrollTo(0, 0)")
+    driver.save_screenshot(str(directory / "ui-trend.png"))
+    driver.find_elements(By.CSS_SELECTOR, "#documents tbody tr")[0].click()
+    _wait_ready(driver, "return document.querySelector('#why-chart .hm') !== null")
+    time.sleep(0.5)
+    driver.execute_script("document.getElementById('why').scrollIntoView()")
+    driver.save_screenshot(str(directory / "ui-explain.png"))
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -120,6 +132,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--home", default=None, help="the warehouse (default: $SENTIMENT_HOME or ./warehouse)")
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--screenshots", type=Path, help="also save the page's screenshots in this directory")
+    parser.add_argument(
+        "--view", default="by=hour", help="the page's query string for the screenshots (with window_start/window_end)"
+    )
     args = parser.parse_args(argv)
     warehouse = Warehouse(resolved(args.home) if args.home else Settings.from_env().home)
     base, server = _serve(warehouse)
@@ -131,7 +147,15 @@ def main(argv: list[str] | None = None) -> dict:
         timings = {name: _time(base + path, args.repeat) for name, path in calls.items()}
         source = meta["sources"][0]["name"]
         peer = _time_fn(lambda: _pandas_weekly(warehouse, source), args.repeat)
-        page = _page_ready_ms(base)
+        driver = headless_chromium()
+        page = None
+        if driver is not None:
+            try:
+                page = _page_ready_ms(driver, base)
+                if args.screenshots:
+                    _screenshots(driver, base, args.view, args.screenshots)
+            finally:
+                driver.quit()
     finally:
         server.should_exit = True
     result = {

@@ -4,7 +4,6 @@ the test's temporary directory; the README's come from here)."""
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -14,14 +13,14 @@ from pathlib import Path
 
 import pytest
 
+from bench.browser import available, headless_chromium
 from pipelines.score import ScoreJob, score_range
 from tests.factories import make_lake
 
-CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(
-        not (CHROMIUM and DRIVER),
+        not available(),
         reason="no chromium/chromedriver: `apt-get install chromium chromium-driver` (make test does it where it can)",
     ),
 ]
@@ -56,21 +55,7 @@ def server(tmp_path_factory, tiny_model):
 
 @pytest.fixture(scope="module")
 def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--window-size=1400,1100",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
-    driver.set_page_load_timeout(30)
+    driver = headless_chromium()
     yield driver
     driver.quit()
 
