@@ -66,12 +66,12 @@ def trend(
         raise ValueError("topics have a daily grain only: use --by day, week or month with --topic")
     if by == "hour":
         table = "hourly_sentiment"
-        if not has_table(warehouse, table):
+        if not _has(warehouse, table, con):
             raise ValueError(
                 f"no hourly table in {warehouse.root}: its days were scored before the hourly grain existed. "
                 "Score them again (`sentiment score --from D --to D`) to write aggregates/hourly_sentiment"
             )
-    if topic and not has_table(warehouse, table):
+    if topic and not _has(warehouse, table, con):
         raise ValueError(
             f"no topic table in {warehouse.root}: the days were scored without topics. Name topics in "
             "a TOML file and score again (`sentiment score --from D --to D --topics topics.toml`; "
@@ -83,6 +83,13 @@ def trend(
     if by != "hour":
         params["period"] = by
     return run_query(warehouse, sql, params, con)
+
+
+def _has(warehouse: Warehouse, table: str, con) -> bool:
+    """Whether the table has data: a kept connection's views say so without listing the store again."""
+    if con is None:
+        return has_table(warehouse, table)
+    return bool(con.execute("SELECT view_name FROM duckdb_views() WHERE view_name = ?", [table]).fetchall())
 
 
 BAR_DAYS = {"hour": 0.8 / 24, "day": 0.8, "week": 5.6, "month": 24}

@@ -6,6 +6,7 @@ columns only ever come from fixed lists here.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ import duckdb
 import pandas as pd
 
 from pipelines.manifest import read_manifests
-from sentiment.query import connect, has_table, run_query, to_frame
+from sentiment.query import connect, run_query, to_frame
 from sentiment.trend import PERIODS, trend
 from sentiment.warehouse import Warehouse
 from sentiment_model import checkpoint
@@ -26,7 +27,10 @@ from sentiment_model.registry import list_models
 MAX_DOCUMENTS = 200  # a drill-down page; exports take up to EXPORT_ROWS
 EXPORT_ROWS = 100_000
 SQL_ROWS = 10_000
-REFRESH_S = 30.0  # new partitions show up after at most this long
+REFRESH_S = 10.0  # how often the tables' directories are looked at for new partitions
+REMOTE_REFRESH_S = 300.0  # on object storage, where looking costs requests: reloaded this often
+IN_MEMORY = ("daily_sentiment", "hourly_sentiment", "daily_topic_sentiment", "alerts")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -48,30 +52,68 @@ class Filters:
 
 
 class Views:
-    """One warehouse's queries, on one DuckDB connection (refreshed every REFRESH_S seconds, used by
-    one request at a time) and a cache of loaded models for explanations."""
+    """One warehouse's queries and a cache of loaded models for explanations.
 
-    def __init__(self, warehouse: Warehouse, sql_seconds: float = 10.0):
+    The aggregate tables (a few rows a day) are read into memory when the server starts, so the
+    trend answers without opening a file per day; a background thread reloads them when the
+    tables change (local: the tables' directories change; object storage: every REMOTE_REFRESH_S).
+    `scored` and `documents` stay views over the files, read by the days a drill-down names.
+    """
+
+    def __init__(self, warehouse: Warehouse, sql_seconds: float = 10.0, watch: bool = True):
         self.warehouse = warehouse
         self.sql_seconds = sql_seconds
         self._lock = threading.Lock()
-        self._con: duckdb.DuckDBPyConnection | None = None
-        self._opened = 0.0
         self._models: dict[str, checkpoint.ModelBundle] = {}
         self._manifests: tuple[float, list[dict]] | None = None
+        self._signature = self._current_signature()
+        self._con, self._tables = self._open()
+        if watch:
+            threading.Thread(target=self._watch, name="sentiment-ui-refresh", daemon=True).start()
 
-    def _connection(self) -> duckdb.DuckDBPyConnection:
-        if self._con is None or time.monotonic() - self._opened > REFRESH_S:
-            self._con = connect(self.warehouse)
-            self._opened = time.monotonic()
-        return self._con
+    def _open(self) -> tuple[duckdb.DuckDBPyConnection, set[str]]:
+        con = connect(self.warehouse)
+        tables = {name for (name,) in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
+        for name in IN_MEMORY:
+            if name in tables:
+                con.execute(f"CREATE TABLE memory_{name} AS SELECT * FROM {name}")
+                con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM memory_{name}")
+        return con, tables
+
+    def _current_signature(self) -> tuple | None:
+        """What changes when a table gets new partitions (None on object storage: no cheap signal)."""
+        if self.warehouse.remote:
+            return None
+        paths = [self.warehouse.aggregate(name) for name in IN_MEMORY if name != "alerts"]
+        paths += [self.warehouse.alerts, self.warehouse.scored, self.warehouse.raw, self.warehouse.models]
+        return tuple(p.stat().st_mtime_ns if p.exists() else 0 for p in paths)
+
+    def _watch(self) -> None:
+        last = time.monotonic()
+        while True:
+            time.sleep(REFRESH_S)
+            try:
+                signature = self._current_signature()
+                due = time.monotonic() - last > REMOTE_REFRESH_S if signature is None else signature != self._signature
+                if due:
+                    self.refresh(signature)
+                    last = time.monotonic()
+            except Exception:  # noqa: BLE001  a failed reload keeps the tables it has; the next one retries
+                log.exception("reloading the tables of %s failed", self.warehouse.root)
+
+    def refresh(self, signature: tuple | None = None) -> None:
+        """Reload the tables (a new connection, swapped in whole)."""
+        con, tables = self._open()
+        with self._lock:
+            self._con, self._tables, self._signature = con, tables, signature or self._current_signature()
+            self._manifests = None
 
     def query(self, sql: str, params: dict | None = None) -> pd.DataFrame:
         with self._lock:
-            return run_query(self.warehouse, sql, params, self._connection())
+            return run_query(self.warehouse, sql, params, self._con)
 
     def has(self, table: str) -> bool:
-        return has_table(self.warehouse, table)
+        return table in self._tables
 
     # --- what there is -------------------------------------------------------------------------------
 
@@ -117,14 +159,7 @@ class Views:
             topic = name if kind == "topic" else None
             with self._lock:
                 frame = trend(
-                    self.warehouse,
-                    source,
-                    topic,
-                    filters.start,
-                    filters.end,
-                    filters.by,
-                    self._connection(),
-                    filters.lang,
+                    self.warehouse, source, topic, filters.start, filters.end, filters.by, self._con, filters.lang
                 )
             frame["period"] = frame["period"].astype(str).str.slice(0, 19 if filters.by == "hour" else 10)
             out.append({"name": name or "all sources", "kind": kind, "rows": _records(frame)})
@@ -263,7 +298,7 @@ class Views:
         return {"days": len(manifests), "runs": spans}
 
     def _read_manifests(self) -> list[dict]:
-        if self._manifests is None or time.monotonic() - self._manifests[0] > REFRESH_S:
+        if self._manifests is None or time.monotonic() - self._manifests[0] > REMOTE_REFRESH_S:
             self._manifests = (time.monotonic(), read_manifests(self.warehouse))
         return self._manifests[1]
 

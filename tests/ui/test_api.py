@@ -41,6 +41,7 @@ def test_trend_by_day_and_hour_with_a_series_per_source(client):
     assert sum(r["documents"] for r in day["series"][0]["rows"]) == 60
     assert day["series"][0]["rows"][0]["period"] == "2015-02-17"
     hour = client.get("/api/trend", params={"by": "hour", "source": "twitter"}).json()
+    assert "series" in hour, hour
     rows = hour["series"][0]["rows"]
     assert sum(r["documents"] for r in rows) == 60 and len(rows) > len(day["series"][0]["rows"])
     assert rows[0]["period"].endswith(":00:00") and len(rows[0]["period"]) == 19
@@ -154,3 +155,15 @@ def test_the_page_and_its_scripts_come_from_this_server(client):
     )
     assert client.get("/static/app.js").status_code == 200
     assert client.get("/static/../views.py").status_code == 404
+
+
+def test_the_page_sees_new_partitions_when_the_tables_change(warehouse):
+    from sentiment_ui.views import Views
+
+    views = Views(warehouse, watch=False)
+    before = len(views.alerts())
+    assert views._current_signature() == views._signature  # nothing changed: nothing to reload
+    write_alerts(warehouse, date(2015, 2, 19), [Alert("reddit_worldnews", "drift", "warning", 0.3, 0.2, "moved")])
+    assert views._current_signature() != views._signature and len(views.alerts()) == before  # still in memory
+    views.refresh()
+    assert len(views.alerts()) == before + 1 and views.alerts()[0]["message"] == "moved"
