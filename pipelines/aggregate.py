@@ -156,7 +156,8 @@ class _WithHourFn(beam.DoFn):
             self.untimed.inc(table.num_rows)
             return
         timed = table.filter(pc.is_valid(table.column("published_at")))
-        self.untimed.inc(table.num_rows - timed.num_rows)
+        if timed.num_rows < table.num_rows:  # only then: the counter is news when it shows up
+            self.untimed.inc(table.num_rows - timed.num_rows)
         if timed.num_rows:
             yield timed.append_column("hour", pc.strftime(timed.column("published_at"), format="%H"))
 
