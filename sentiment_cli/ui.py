@@ -28,6 +28,7 @@ def ui(
     from sentiment_ui.app import create_app
 
     settings = settings_for(home)
+    typer.echo(f"sentiment ui: reading the tables of {settings.home} ...", err=True)
     try:
         application = create_app(Warehouse(settings.home), allow_sql=allow_sql, sql_seconds=sql_seconds)
     except (ValueError, FileNotFoundError) as err:
