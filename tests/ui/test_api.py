@@ -8,16 +8,13 @@ import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
 
-from pipelines.score import ScoreJob, score_range
 from sentiment.checks import Alert, write_alerts
 from sentiment_ui.app import create_app
-from tests.factories import make_lake
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory, tiny_model):
-    wh = make_lake(tmp_path_factory.mktemp("ui"), tiny_model)
-    score_range(ScoreJob(home=wh.root, start="2015-02-17", end="2015-02-20"))
+def warehouse(scored_lake):
+    wh = scored_lake
     write_alerts(wh, date(2015, 2, 18), [Alert("twitter", "volume", "warning", 4.2, 3.0, "volume z-score 4.2")])
     return wh
 

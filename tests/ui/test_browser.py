@@ -14,8 +14,6 @@ from pathlib import Path
 import pytest
 
 from bench.browser import available, headless_chromium
-from pipelines.score import ScoreJob, score_range
-from tests.factories import make_lake
 
 pytestmark = [
     pytest.mark.browser,
@@ -33,9 +31,8 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, tiny_model):
-    wh = make_lake(tmp_path_factory.mktemp("page"), tiny_model)
-    score_range(ScoreJob(home=wh.root, start="2015-02-17", end="2015-02-20"))
+def server(scored_lake):
+    wh = scored_lake
     port = _free_port()
     command = [sys.executable, "-m", "sentiment_cli", "ui", "--home", str(wh.root), "--port", str(port)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
