@@ -17,6 +17,7 @@ Nothing else builds a path inside the warehouse: every module asks `Warehouse` f
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import uuid
@@ -141,6 +142,12 @@ class Warehouse:
             "daily_topic_sentiment": self.aggregate("daily_topic_sentiment") / "date=*" / "*.parquet",
             "alerts": self.alerts / "date=*" / "*.parquet",
         }
+
+    def files_of_days(self, table: str, days: list[str]) -> list[Path]:
+        """The Parquet files of a date-partitioned table for those days only (a local warehouse:
+        listing one day's directories is much cheaper than the whole table's)."""
+        pattern = str(self.table_files()[table])
+        return sorted(Path(f) for day in days for f in glob.glob(pattern.replace("date=*", f"date={day}")))
 
     def raw_partition(self, source: str, day: str) -> Path:
         return self.raw / f"source={source}" / f"date={day}"

@@ -131,7 +131,8 @@ async function drawTrend() {
       fillcolor: color + "33", name: name + " 95% band", hoverinfo: "skip", showlegend: false, legendgroup: name,
     });
     traces.push({
-      x, y: series.rows.map((r) => r.mean_score), mode: "lines+markers", name, legendgroup: name,
+      // a marker per point only where there are few: thousands of SVG markers slow the first draw
+      x, y: series.rows.map((r) => r.mean_score), mode: series.rows.length > 400 ? "lines" : "lines+markers", name, legendgroup: name,
       line: { color }, marker: { size: 5 }, customdata: x,
       hovertemplate: "%{x}<br>mean %{y:.3f}<extra>" + name.replace(/[<>&]/g, "") + "</extra>",
     });
@@ -218,7 +219,8 @@ async function listDocuments() {
     return;
   }
   $("drill").hidden = false;
-  $("drill-title").textContent = `Documents from ${state.window.start.replace("T", " ")} to ${state.window.end.replace("T", " ")} (UTC)`;
+  const shown = (t) => t.replace("T", " ").replace("Z", "");
+  $("drill-title").textContent = `Documents from ${shown(state.window.start)} to ${shown(state.window.end)} (UTC)`;
   $("drill-count").textContent = `${data.total} documents` + (data.total > data.rows.length ? `, the first ${data.rows.length} shown` : "");
   const labels = data.labels || [];
   const head = $("documents").tHead;
@@ -280,7 +282,7 @@ async function explain(doc) {
   });
   const layout = {
     margin: { t: 20, r: 20, b: 90, l: 90 }, legend: { orientation: "h", y: 1.08 },
-    xaxis: { tickmode: "array", tickvals: x, ticktext: ticks, tickangle: -45, anchor: "y2" },
+    xaxis: { tickmode: "array", tickvals: x, ticktext: ticks, tickangle: -45, anchor: "y2", zeroline: false },
     yaxis: { title: "probability", range: [0, 1], domain: [0.38, 1] },
     yaxis2: { domain: [0, 0.3] },
   };

@@ -77,7 +77,7 @@ def _wait(driver, condition, seconds: float = 20.0, what: str = "the page"):
 
 def _series(driver) -> list[str]:
     return driver.execute_script(
-        "return document.getElementById('chart').data.filter(t => t.mode === 'lines+markers').map(t => t.name)"
+        "return document.getElementById('chart').data.filter(t => t.customdata && t.type !== 'bar').map(t => t.name)"
     )
 
 
@@ -98,7 +98,10 @@ def test_trend_drill_down_and_explanation_in_a_browser(server, browser, shots):
     browser.find_element(By.CSS_SELECTOR, "#by option[value=day]").click()
     for name in ("twitter", "reddit_worldnews"):
         browser.find_element(By.CSS_SELECTOR, f"#sources input[value={name}]").click()
-    _wait(browser, "return document.getElementById('chart').data.filter(t => t.mode === 'lines+markers').length === 2")
+    _wait(
+        browser,
+        "return document.getElementById('chart').data.filter(t => t.customdata && t.type !== 'bar').length === 2",
+    )
     assert _series(browser) == ["twitter", "reddit_worldnews"]
     assert "source=twitter&source=reddit_worldnews" in browser.current_url and "by=day" in browser.current_url
     browser.save_screenshot(str(shots / "ui-trend.png"))
