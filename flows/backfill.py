@@ -44,7 +44,7 @@ CHUNK_DOCUMENTS = 50_000
 class BackfillJob:
     """A backfill's options: the one definition behind `sentiment backfill` and `backfill_flow`'s parameters."""
 
-    home: str | Path = option(help="the warehouse directory")
+    home: str | Path = option(help="the warehouse: a directory or s3://bucket/prefix")
     start: date = option(flag="--from", help="first day, YYYY-MM-DD")
     end: date = option(flag="--to", help="last day, YYYY-MM-DD")
     sources: list[str] | None = option(None, flag="--source", help="only this source (repeatable)")

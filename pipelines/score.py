@@ -58,7 +58,7 @@ class ScoreJob:
     """A scoring job's options: the one definition behind `sentiment score`, `python -m pipelines.score`,
     the flows' tasks and the Python API (sentiment.options)."""
 
-    home: Path = option(help="the warehouse directory")
+    home: Path = option(help="the warehouse: a directory or s3://bucket/prefix")
     start: date = option(flag="--from", help="first day, YYYY-MM-DD")
     end: date = option(flag="--to", help="last day, YYYY-MM-DD")
     model_dir: Path | None = option(None, flag="--model", help="model directory", shown_default="models/current")
