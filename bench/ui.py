@@ -25,7 +25,7 @@ import uvicorn
 
 from bench.browser import headless_chromium
 from bench.measure import report
-from bench.query import _pandas_weekly
+from bench.query import _median_ms, _pandas_weekly
 from sentiment.settings import Settings, resolved
 from sentiment.warehouse import Warehouse
 from sentiment_ui.app import create_app
@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> dict:
         calls = _calls(base, meta)
         timings = {name: _time(base + path, args.repeat) for name, path in calls.items()}
         source = meta["sources"][0]["name"]
-        peer = _time_fn(lambda: _pandas_weekly(warehouse, source), args.repeat)
+        peer = _median_ms(lambda: _pandas_weekly(warehouse, source), args.repeat)
         driver = headless_chromium()
         page = None
         if driver is not None:
@@ -169,16 +169,6 @@ def main(argv: list[str] | None = None) -> dict:
         "target_ms": TARGET_MS,
     }
     return report("ui", result, args.json)
-
-
-def _time_fn(fn, repeat: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - started) * 1000)
-    return round(statistics.median(times), 1)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from fastapi import Body, FastAPI, HTTPException, Query, Request
+from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from sentiment.warehouse import Warehouse
@@ -75,15 +75,8 @@ def create_app(warehouse: Warehouse, allow_sql: bool = False, sql_seconds: float
         return {**views.meta(), "allow_sql": allow_sql}
 
     @app.get("/api/trend")
-    def trend(
-        by: str = "day",
-        source: list[str] = Query(default=[]),
-        topic: list[str] = Query(default=[]),
-        lang: str | None = None,
-        start: date | None = Query(default=None, alias="from"),
-        end: date | None = Query(default=None, alias="to"),
-    ):
-        return views.trend(filters(by, source, topic, lang, start, end))
+    def trend(chosen: Filters = Depends(filters)):
+        return views.trend(chosen)
 
     @app.get("/api/documents")
     def documents(
@@ -121,12 +114,7 @@ def create_app(warehouse: Warehouse, allow_sql: bool = False, sql_seconds: float
     def export(
         view: str,
         kind: str,
-        by: str = "day",
-        source: list[str] = Query(default=[]),
-        topic: list[str] = Query(default=[]),
-        lang: str | None = None,
-        start: date | None = Query(default=None, alias="from"),
-        end: date | None = Query(default=None, alias="to"),
+        chosen: Filters = Depends(filters),
         window_start: datetime | None = None,
         window_end: datetime | None = None,
         q: str | None = None,
@@ -136,12 +124,19 @@ def create_app(warehouse: Warehouse, allow_sql: bool = False, sql_seconds: float
         if kind not in ("csv", "parquet") or view not in ("trend", "documents"):
             raise HTTPException(404, "export trend or documents, as csv or parquet")
         if view == "trend":
-            frame = views.trend_table(filters(by, source, topic, lang, start, end))
+            frame = views.trend_table(chosen)
         else:
             if window_start is None or window_end is None:
                 raise ValueError("documents need window_start and window_end")
             rows = views.documents(
-                window_start, window_end, source, lang, topic[0] if topic else None, q, order, EXPORT_ROWS
+                window_start,
+                window_end,
+                chosen.sources,
+                chosen.lang,
+                chosen.topics[0] if chosen.topics else None,
+                q,
+                order,
+                EXPORT_ROWS,
             )["rows"]
             frame = pd.DataFrame(rows)
         name = f"sentiment-{view}.{kind}"
