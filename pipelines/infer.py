@@ -20,13 +20,16 @@ from apache_beam.ml.inference.base import ModelHandler, PredictionResult, RunInf
 from apache_beam.ml.inference.pytorch_inference import PytorchModelHandlerTensor
 
 from pipelines.encode import NAMESPACE, EncodedBatch
-from sentiment.storage import fetch_file, location
-from sentiment_model import checkpoint, onnx_export
+from sentiment.storage import fetch_file, location, uri
+from sentiment_model import checkpoint, folded, onnx_export
 from sentiment_model.model import LSTMClassifier, ModelConfig
 from sentiment_model.vocab import PAD_ID
 
 # Each element is a batch already: RunInference takes them one at a time.
 ONE_AT_A_TIME = {"min_batch_size": 1, "max_batch_size": 1}
+# Padded tokens per sub-batch. The folded model runs packed (padding costs it nothing) and pays a
+# fixed cost per step, so it wants as many documents per step as it can get: the whole batch.
+SUB_BATCH_TOKENS = {"torch": 4096, "onnx": 4096, "folded": 1 << 24}
 
 
 def padded(batch: EncodedBatch, rows: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
@@ -61,14 +64,14 @@ def batch_probabilities(
             tokens, lengths = padded(batch, rows)
             if isinstance(model, torch.nn.Module):
                 logits = model(tokens.to(device), lengths).float()
-            else:  # an ONNX Runtime session
-                logits = onnx_export.logits(model, tokens, lengths)
+            else:  # the CPU backends: ONNX Runtime's session or the folded model
+                logits = model(tokens, lengths)
             chunk = torch.softmax(logits / temperature, dim=-1).cpu().numpy()
             if probs is None:
                 probs = np.empty((len(batch), chunk.shape[1]), dtype=np.float32)
             probs[rows] = chunk
             tokens_real += int(lengths.sum())
-            tokens_padded += tokens.numel()
+            tokens_padded += int(lengths.sum()) if getattr(model, "packed", False) else tokens.numel()
     Metrics.counter(NAMESPACE, "tokens").inc(tokens_real)
     Metrics.counter(NAMESPACE, "padded_tokens").inc(tokens_padded)
     return probs
@@ -105,18 +108,32 @@ class TokenIdsModelHandler(PytorchModelHandlerTensor):
         return _num_bytes(batch)
 
 
-class OnnxTokenIdsModelHandler(ModelHandler):
-    """The model exported to ONNX, run by ONNX Runtime on the CPU; sub-batches and results as
-    the PyTorch handler's (same probabilities within float32 rounding)."""
+class CpuModelHandler(ModelHandler):
+    """The model run on the CPU by `backend`: "onnx" (ONNX Runtime over its export at `path`) or
+    "folded" (sentiment_model.folded over the checkpoint at `path`, its gate table cached in
+    `cache`); sub-batches and results as the PyTorch handler's (same labels; probabilities
+    within float32 rounding)."""
 
-    def __init__(self, onnx_path: Path | str, temperature: float, sub_batch_tokens: int, threads: int | None):
+    def __init__(
+        self,
+        backend: str,
+        path: Path | str,
+        temperature: float,
+        sub_batch_tokens: int,
+        threads: int | None,
+        cache: str | None = None,
+    ):
         super().__init__(**ONE_AT_A_TIME)
-        self.onnx_path, self.temperature = str(onnx_path), temperature
-        self.sub_batch_tokens, self.threads = sub_batch_tokens, threads
+        self.backend, self.path, self.cache = backend, str(path), cache
+        self.temperature, self.sub_batch_tokens, self.threads = temperature, sub_batch_tokens, threads
 
     def load_model(self):
-        # on a worker: the export is read from the warehouse (copied to local disk once) when it lives there
-        return onnx_export.session(fetch_file(self.onnx_path), self.threads)
+        # on a worker: the files are read from the warehouse (copied to local disk once) when they live there
+        if self.backend == "folded":
+            if self.threads:
+                torch.set_num_threads(self.threads)
+            return folded.load(location(self.path), self.cache)
+        return onnx_export.OnnxModel(fetch_file(self.path), self.threads)
 
     def run_inference(self, batch: Sequence[EncodedBatch], model, inference_args: dict | None = None):
         return inference_fn(batch, model, "cpu", sub_batch_tokens=self.sub_batch_tokens, temperature=self.temperature)
@@ -128,15 +145,21 @@ class OnnxTokenIdsModelHandler(ModelHandler):
 def make_model_handler(
     model_dir: Path,
     device: str = "CPU",
-    sub_batch_tokens: int = 4096,
+    sub_batch_tokens: int | None = None,
     onnx_path: Path | None = None,
     threads: int | None = None,
+    backend: str = "torch",
+    cache: str | None = None,
 ) -> ModelHandler:
-    """Beam's PyTorch handler over our checkpoint (or, with `onnx_path`, ONNX Runtime over its export)."""
+    """Beam's PyTorch handler over our checkpoint, or a CPU backend's (`backend` onnx, with
+    `onnx_path`, or folded); `sub_batch_tokens` defaults to the backend's SUB_BATCH_TOKENS."""
     meta = checkpoint.read_meta(model_dir)
     temperature = float(meta.get("temperature", 1.0))
-    if onnx_path is not None:
-        return OnnxTokenIdsModelHandler(onnx_path, temperature, sub_batch_tokens, threads)
+    sub_batch_tokens = sub_batch_tokens or SUB_BATCH_TOKENS[backend]
+    if backend == "onnx":
+        return CpuModelHandler("onnx", onnx_path, temperature, sub_batch_tokens, threads)
+    if backend == "folded":
+        return CpuModelHandler("folded", uri(model_dir), temperature, sub_batch_tokens, threads, cache)
     return TokenIdsModelHandler(
         state_dict_path=str(model_dir / checkpoint.WEIGHTS),
         model_class=LSTMClassifier,
@@ -150,18 +173,23 @@ def make_model_handler(
 
 class Infer(beam.PTransform):
     """EncodedBatch -> PredictionResult(example=batch, inference=[documents, classes] probabilities),
-    with the model in `model_dir` (run by ONNX Runtime from `onnx_path` when given)."""
+    with the model in `model_dir` run by `backend` (torch, onnx from `onnx_path`, or folded)."""
 
     def __init__(
         self,
         model_dir: Path,
         device: str = "CPU",
-        sub_batch_tokens: int = 4096,
+        sub_batch_tokens: int | None = None,
         onnx_path: Path | None = None,
         threads: int | None = None,
+        backend: str | None = None,
+        cache: str | None = None,
     ):
         super().__init__()
-        self.handler = make_model_handler(location(model_dir), device, sub_batch_tokens, onnx_path, threads)
+        backend = backend or ("onnx" if onnx_path is not None else "torch")
+        self.handler = make_model_handler(
+            location(model_dir), device, sub_batch_tokens, onnx_path, threads, backend, cache
+        )
 
     def expand(self, batches):
         return batches | "RunInference" >> RunInference(self.handler)

@@ -43,11 +43,13 @@ from sentiment.logs import worker_output_to
 from sentiment.options import option
 from sentiment.storage import is_remote, location, uri
 from sentiment.warehouse import Warehouse
-from sentiment_model import checkpoint, onnx_export
+from sentiment_model import checkpoint, folded, onnx_export
 from sentiment_model.languages import scoring_languages
+from sentiment_model.model import ModelConfig
 
 log = logging.getLogger(__name__)
 DEFAULT_RUNNER = "FnApiRunner"
+BACKENDS = ("auto", "folded", "onnx", "torch")  # who runs the model: see ScoreJob.backend
 # With no runner options given, ranges of at least this many documents run on one worker
 # process per core: measured 1.28x faster at 200,000 documents on 2 cores, no faster at 20,000.
 MULTI_PROCESS_MIN_DOCS = 50_000
@@ -93,10 +95,11 @@ class ScoreJob:
     beam_args: list[str] = field(default_factory=list)  # runner and pipeline options
     backend: str = option(
         "auto",
-        choices=("auto", "onnx", "torch"),
-        help="who runs the model: onnx (ONNX Runtime "
-        "over the model's export, CPU only; same labels, the job 1.2-1.3x faster), torch "
-        "(PyTorch), or auto: onnx on the CPU, torch on a GPU",
+        choices=BACKENDS,
+        help="who runs the model: folded (its input weights folded into a per-word gate table, "
+        "only the recurrence run per token; CPU only, one-layer models), onnx (ONNX Runtime over the "
+        "model's export, CPU only), torch (PyTorch); all give the same labels. auto: folded on the "
+        "CPU (onnx for a model of several layers), torch on a GPU",
     )
     languages: str = option(
         "model",
@@ -116,14 +119,20 @@ class ScoreJob:
             raise ValueError(f"device must be cpu or cuda (CPU or GPU), not {self.device!r}")
         if self.max_batch_tokens < 1 or (self.max_tokens is not None and self.max_tokens < 1):
             raise ValueError("max_batch_tokens and max_tokens must be positive")
-        if self.backend not in ("auto", "onnx", "torch"):
-            raise ValueError(f"backend must be auto, torch or onnx, not {self.backend!r}")
-        if self.backend == "auto":
-            self.backend = "onnx" if self.device == "CPU" else "torch"
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {self.backend!r}")
+        if self.backend == "auto" and self.device != "CPU":
+            self.backend = "torch"
         if self.languages not in ("model", "all"):
             scoring_languages({}, self.languages)  # raises on a malformed list
-        if self.backend == "onnx" and self.device != "CPU":
-            raise ValueError("the onnx backend runs on the CPU; use --backend torch with --device cuda")
+        if self.backend in ("onnx", "folded") and self.device != "CPU":
+            raise ValueError(f"the {self.backend} backend runs on the CPU; use --backend torch with --device cuda")
+
+    def backend_for(self, meta: dict) -> str:
+        """The backend that runs the model of `meta`: `auto` on the CPU is folded where it folds."""
+        if self.backend != "auto":
+            return self.backend
+        return "folded" if folded.foldable(ModelConfig(**meta["model_config"])) else "onnx"
 
 
 def _as_date(value: date | str) -> date:
@@ -233,10 +242,10 @@ def _worker_output(job: ScoreJob, options: PipelineOptions, warehouse: Warehouse
     return worker_output_to(path)
 
 
-def model_locations(job, warehouse: Warehouse, model_dir: Path) -> tuple[str, str | None]:
+def model_locations(job, warehouse: Warehouse, model_dir: Path, backend: str) -> tuple[str, str | None]:
     """Where the workers read the model (its directory) and its ONNX export: the warehouse's own
     copies when it is on object storage (workers share no disk with the submitter), else local paths."""
-    onnx_path = onnx_export.exported(model_dir, warehouse.onnx_cache) if job.backend == "onnx" else None
+    onnx_path = onnx_export.exported(model_dir, warehouse.onnx_cache) if backend == "onnx" else None
     if not warehouse.remote or job.model_dir is not None and not is_remote(job.model_dir):
         return str(model_dir), str(onnx_path) if onnx_path else None
     version_dir = location(job.model_dir) if job.model_dir else warehouse.current_version_dir()
@@ -250,7 +259,13 @@ def model_locations(job, warehouse: Warehouse, model_dir: Path) -> tuple[str, st
 
 def build(pipeline, job, warehouse, model_dir, meta, files, fingerprints, topics, threads) -> None:
     labels, version = list(meta["labels"]), meta["version"]
-    model_location, onnx_location = model_locations(job, warehouse, model_dir)
+    backend = job.backend_for(meta)
+    model_location, onnx_location = model_locations(job, warehouse, model_dir, backend)
+    # the folded model's gate table: made here once, beside the ONNX exports; workers of a
+    # warehouse on object storage make their own on their own disk
+    gates_cache = None if warehouse.remote else str(warehouse.model_cache("folded"))
+    if backend == "folded" and gates_cache:
+        folded.load(model_dir, gates_cache)
     encoded = (
         pipeline
         | "Read" >> ReadPartitions(files, RAW_COLUMNS)
@@ -266,7 +281,15 @@ def build(pipeline, job, warehouse, model_dir, meta, files, fingerprints, topics
     )
     scored = (
         encoded.encoded
-        | "Infer" >> Infer(model_dir, job.device, onnx_path=onnx_location, threads=threads)
+        | "Infer"
+        >> Infer(
+            model_location if backend == "folded" else model_dir,
+            job.device,
+            onnx_path=onnx_location,
+            threads=threads,
+            backend=backend,
+            cache=gates_cache,
+        )
         | "ToScoredRows" >> ToScoredRows(labels, version)
     )
     owned = [(day, source) for day, info in fingerprints.items() for source in info["sources"]]

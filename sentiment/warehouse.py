@@ -112,7 +112,11 @@ class Warehouse:
     @property
     def onnx_cache(self) -> Path:
         """ONNX exports of the models, made where the job is submitted (local disk)."""
-        return self.local("cache", "onnx")
+        return self.model_cache("onnx")
+
+    def model_cache(self, kind: str) -> Path:
+        """Files derived from the models (`onnx` exports, `folded` gate tables), on local disk."""
+        return self.local("cache", kind)
 
     @property
     def onnx_objects(self) -> Path:

@@ -23,6 +23,7 @@ from sentiment_model.vocab import Vocab
 WEIGHTS = "weights.pt"
 META = "model.json"
 VOCAB = "vocab.json"
+FILES = (META, WEIGHTS, VOCAB)
 
 
 @dataclass

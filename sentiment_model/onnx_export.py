@@ -79,6 +79,16 @@ def logits(run, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     return torch.from_numpy(out)
 
 
+class OnnxModel:
+    """Callable like the model: logits for padded token ids and their lengths, by ONNX Runtime."""
+
+    def __init__(self, path: Path, threads: int | None = None):
+        self.session = session(path, threads)
+
+    def __call__(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        return logits(self.session, tokens, lengths)
+
+
 def check(model: torch.nn.Module, path: str | Path) -> None:
     """Raise unless the export gives PyTorch's logits (within TOLERANCE) on random mixed-length batches."""
     run = session(Path(path), threads=1)

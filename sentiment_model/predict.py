@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
@@ -20,18 +20,35 @@ def sentiment_score(labels: Sequence[str], probs: Sequence[float]) -> float | No
 
 
 class Predictor:
-    def __init__(self, bundle: checkpoint.ModelBundle, device: str = "cpu", onnx_path: Path | None = None):
+    """Texts -> logits/probabilities. The model runs in PyTorch on `device`, or, on the CPU, as its
+    ONNX export (`onnx_path`; sentiment_model.onnx_export) or folded (`folded`; sentiment_model.folded)."""
+
+    def __init__(
+        self,
+        bundle: checkpoint.ModelBundle,
+        device: str = "cpu",
+        onnx_path: Path | None = None,
+        folded: Callable | None = None,
+    ):
         self.bundle = bundle
         self.device = device
-        self.session = None
-        if onnx_path is not None:  # ONNX Runtime runs the model (CPU); see sentiment_model.onnx_export
+        self.run = folded
+        if onnx_path is not None:
             from sentiment_model import onnx_export
 
-            self.session = onnx_export.session(Path(onnx_path))
+            self.run = onnx_export.OnnxModel(Path(onnx_path))
 
     @classmethod
-    def load(cls, directory: Path, device: str = "cpu", onnx_path: Path | None = None) -> Predictor:
-        return cls(checkpoint.load(directory, device), device, onnx_path)
+    def load(
+        cls, directory: Path, device: str = "cpu", onnx_path: Path | None = None, folded_cache: Path | None = None
+    ) -> Predictor:
+        """The model in `directory`; with `folded_cache`, folded (its gate table cached there)."""
+        run = None
+        if folded_cache is not None:
+            from sentiment_model import folded
+
+            run = folded.load(directory, folded_cache)
+        return cls(checkpoint.load(directory, device), device, onnx_path, run)
 
     @torch.no_grad()
     def logits(self, texts: Sequence[str], batch_size: int = 256) -> torch.Tensor:
@@ -41,10 +58,8 @@ class Predictor:
         self.bundle.model.eval()
         for batch in bucketed_batches([len(s) for s in ids], batch_size, shuffle=False):
             tokens, lengths = pad_batch([ids[i] for i in batch])
-            if self.session is not None:
-                from sentiment_model.onnx_export import logits
-
-                out[batch] = logits(self.session, tokens, lengths)
+            if self.run is not None:
+                out[batch] = self.run(tokens, lengths)
             else:
                 out[batch] = self.bundle.model(tokens.to(self.device), lengths).float().cpu()
         return out
