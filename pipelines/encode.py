@@ -17,6 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import torch
 from apache_beam.metrics import Metrics
+from apache_beam.transforms.window import GlobalWindow
+from apache_beam.utils.windowed_value import WindowedValue
 
 from pipelines.topics import Topics
 from sentiment.storage import location
@@ -78,9 +80,11 @@ class _EncodeFn(beam.DoFn):
         torch_threads: int | None,
         max_batch_tokens: int,
         languages: frozenset[str] | None = None,
+        join_tables: bool = False,
     ):
         self.model_dir = model_dir
         self.languages = languages
+        self.join_tables = join_tables
         self.max_tokens_override = max_tokens
         self.topics = topics
         self.torch_threads = torch_threads
@@ -96,6 +100,20 @@ class _EncodeFn(beam.DoFn):
         self.vocab = Vocab.load(model / checkpoint.VOCAB)
         self.max_tokens = self.max_tokens_override or int(meta["max_tokens"])
 
+    def start_bundle(self):
+        self.keys: dict[str, list] = {name: [] for name in KEY_SCHEMA.names}
+        self.ids: list[list[int]] = []
+        self.tokens_in_batch = 0
+
+    def finish_bundle(self):
+        if self.ids:  # what joined tables left over: the bundle's last batch
+            yield WindowedValue(self._cut(), GlobalWindow().max_timestamp(), [GlobalWindow()])
+
+    def _cut(self) -> EncodedBatch:
+        batch = EncodedBatch.from_lists(self.keys, self.ids)
+        self.start_bundle()
+        return batch
+
     def process(self, table: pa.Table):
         self.read.inc(table.num_rows)
         published = table.column("published_at")
@@ -109,9 +127,9 @@ class _EncodeFn(beam.DoFn):
             table.column("text").to_pylist(),
             strict=True,
         )
-        keys: dict[str, list] = {name: [] for name in KEY_SCHEMA.names}
-        ids: list[list[int]] = []
-        tokens_in_batch = 0
+        if not self.join_tables:  # a batch never spans two tables
+            self.start_bundle()
+        keys, ids = self.keys, self.ids
         encode, limit, truncated = self.vocab.encode, self.max_tokens, 0  # pieces can make ids longer: cut again
         by_language: dict[str, int] = {}
         for doc_id, source, day, micros, lang, text in columns:
@@ -140,12 +158,12 @@ class _EncodeFn(beam.DoFn):
             ):
                 keys[name].append(value)
             ids.append(encode(tokens)[:limit])
-            tokens_in_batch += len(ids[-1])
-            if tokens_in_batch >= self.max_batch_tokens:
-                yield EncodedBatch.from_lists(keys, ids)
-                keys, ids, tokens_in_batch = {name: [] for name in KEY_SCHEMA.names}, [], 0
-        if ids:
-            yield EncodedBatch.from_lists(keys, ids)
+            self.tokens_in_batch += len(ids[-1])
+            if self.tokens_in_batch >= self.max_batch_tokens:
+                yield self._cut()
+                keys, ids = self.keys, self.ids
+        if self.ids and not self.join_tables:
+            yield self._cut()
         self.truncated.inc(truncated)
         for lang, n in by_language.items():  # what the model was given, per language
             Metrics.counter(NAMESPACE, f"{LANGUAGE_COUNTER}{lang}").inc(n)
@@ -160,6 +178,10 @@ class EncodeDocuments(beam.PTransform):
     document more (the last of a table fewer); `skipped`: {doc_id, source, date, reason} per document.
     With `languages`, documents in any other language are skipped (reason `language_<code>`):
     a model is only given text in the languages it reads.
+
+    With `join_tables`, a batch goes on into the next table of the bundle (small files, such as a
+    day's 25 headlines, then fill whole batches); only for a model whose scores do not depend on
+    a document's batch (the folded model), since which tables share a bundle is the runner's choice.
     """
 
     def __init__(
@@ -170,9 +192,12 @@ class EncodeDocuments(beam.PTransform):
         torch_threads: int | None = None,
         max_batch_tokens: int = DEFAULT_BATCH_TOKENS,
         languages: frozenset[str] | None = None,
+        join_tables: bool = False,
     ):
         super().__init__()
-        self.fn = _EncodeFn(model_dir, max_tokens, topics or Topics(), torch_threads, max_batch_tokens, languages)
+        self.fn = _EncodeFn(
+            model_dir, max_tokens, topics or Topics(), torch_threads, max_batch_tokens, languages, join_tables
+        )
 
     def expand(self, tables):
         return tables | "Encode" >> beam.ParDo(self.fn).with_outputs(SKIPPED, main="encoded")

@@ -78,7 +78,7 @@ class ScoreJob:
     torch_threads: int | None = option(
         None,
         help="intra-op threads per worker (PyTorch or ONNX Runtime)",
-        shown_default="1 with several worker processes, else torch's",
+        shown_default="1 with several worker processes or the folded backend, else torch's",
     )
     profile: Path | None = option(
         None,
@@ -277,6 +277,7 @@ def build(pipeline, job, warehouse, model_dir, meta, files, fingerprints, topics
             threads,
             job.max_batch_tokens,
             scoring_languages(meta, job.languages),
+            join_tables=backend == "folded",  # its scores do not depend on the batch: small files fill batches
         )
     )
     scored = (
