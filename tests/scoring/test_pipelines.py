@@ -141,6 +141,29 @@ def test_encode_cuts_batches_by_tokens_in_row_order(tiny_model):
         )
 
 
+def test_encode_joins_small_tables_into_whole_batches_when_asked(tiny_model):
+    def table(day: int) -> pa.Table:  # a day's small file: two documents of 2 tokens
+        return _raw(
+            [
+                {
+                    "doc_id": f"s:{day}-{i}",
+                    "source": "s",
+                    "lang": "en",
+                    "published_at": datetime(2015, 2, day, tzinfo=UTC),
+                    "text": "love it",
+                }
+                for i in range(2)
+            ]
+        )
+
+    tables = [table(day) for day in (17, 18, 19)]
+    for join, expected in ((False, [2, 2, 2]), (True, [6])):
+        with beam_test_pipeline() as p:
+            out = p | beam.Create(tables) | EncodeDocuments(str(tiny_model), max_batch_tokens=100, join_tables=join)
+            sizes = out.encoded | beam.Map(len)
+            assert_that(sizes, equal_to(expected))
+
+
 def test_encode_token_limit_can_be_set_per_run(tiny_model):
     row = {
         "doc_id": "s:1",
