@@ -55,27 +55,9 @@ def reference(tiny_model, tmp_path_factory):
     return warehouse, summary
 
 
-@pytest.fixture(scope="module")
-def flink_cluster():
-    from pipelines import flink_cluster
-
-    _require("flink")
-    try:
-        flink_cluster.flink_home()
-    except EngineMissingError as err:
-        pytest.skip(f"engine test skipped: {err}; {HOW}")
-    already = flink_cluster.overview() is not None
-    state = flink_cluster.up()
-    assert state["taskmanagers"] == 1 and state["flink-version"].startswith("1.19")
-    yield state
-    if not already:  # leave a cluster someone else started running
-        flink_cluster.down()
-        assert flink_cluster.overview() is None
-
-
-# A document's inference batch is cut from its raw file in row order, whatever the engine, and
-# aggregates sum exactly: every engine writes the local runner's tables bit for bit (batches
-# and padding counters included).
+# A document's scores do not depend on its batch (the folded model, tested in
+# tests/model/test_backends.py) and aggregates sum exactly: every engine writes the local
+# runner's tables bit for bit (padding counters included).
 
 
 def _table(warehouse, name: str, keys: list[str]) -> pd.DataFrame:
@@ -97,12 +79,12 @@ def _manifests(warehouse) -> dict[str, dict]:
     return out
 
 
-@pytest.mark.parametrize("profile", ["flink-local", "spark-local", "flink-cluster"])
-def test_engine_writes_the_same_tables_as_the_local_runner(profile, reference, tiny_model, tmp_path, request):
+# The standalone Flink cluster is tested in tests/storage/test_shared_nothing.py, where its workers
+# share no disk with the submitter and scoring and ingestion must still give the local tables.
+@pytest.mark.parametrize("profile", ["flink-local", "spark-local"])
+def test_engine_writes_the_same_tables_as_the_local_runner(profile, reference, tiny_model, tmp_path):
     engine = profile.split("-")[0]
     _require(engine)
-    if profile == "flink-cluster":
-        request.getfixturevalue("flink_cluster")
     local, local_summary = reference
     warehouse = _lake(tmp_path, tiny_model)
     summary = score_range(
@@ -110,7 +92,11 @@ def test_engine_writes_the_same_tables_as_the_local_runner(profile, reference, t
     )
 
     assert summary.job_server_startup_s > 0  # the job started its own job server
-    assert summary.counters == local_summary.counters
+    # how many batches the runner's bundles made varies (small tables join into whole batches);
+    # every other counter, and every score, does not
+    assert {k: v for k, v in summary.counters.items() if k != "batches"} == {
+        k: v for k, v in local_summary.counters.items() if k != "batches"
+    }
     assert summary.counters["documents_scored"] > 0
     scored_local, scored = _table(local, "scored", ["doc_id"]), _table(warehouse, "scored", ["doc_id"])
     assert scored["doc_id"].tolist() == scored_local["doc_id"].tolist()
@@ -143,8 +129,8 @@ def test_a_backfill_on_flink_starts_the_job_server_once(prefect_harness, tiny_mo
     assert result.documents == run_query(warehouse, "SELECT count(*) AS n FROM scored")["n"][0]
 
 
-@pytest.mark.parametrize("profile", ["flink-local", "spark-local", "flink-cluster"])
-def test_ingestion_on_an_engine_stores_what_the_local_path_does(profile, tmp_path, request):
+@pytest.mark.parametrize("profile", ["flink-local", "spark-local"])
+def test_ingestion_on_an_engine_stores_what_the_local_path_does(profile, tmp_path):
     """The Beam ingestion job on Flink / Spark, every bad-input case in its inputs: same counts,
     same rows, same quarantine as `sentiment ingest` without Beam."""
     from datetime import UTC, datetime
@@ -156,8 +142,6 @@ def test_ingestion_on_an_engine_stores_what_the_local_path_does(profile, tmp_pat
     from tests.ingestion.test_ingest_beam import _dumps, _state
 
     _require(profile.split("-")[0])
-    if profile == "flink-cluster":
-        request.getfixturevalue("flink_cluster")
     now = datetime(2026, 1, 1, tzinfo=UTC)
     spec = source_from_preset("s", _dumps(tmp_path / "dumps"), "generic")
     local, engine = Warehouse(tmp_path / "local"), Warehouse(tmp_path / "engine")
