@@ -1,6 +1,7 @@
 """PyTorch against ONNX Runtime and the folded model for the same model: labels that differ,
 the largest probability difference and accuracy on every test split of the datasets directory,
-and the raw model loop's speed with each, same run (one process, torch's threads).
+and the raw model loop's speed with each, same run (one process, one thread each: the job's
+workers run one thread each; `python -m bench.score` is the speed benchmark).
 
     python -m bench.backends [--model DIR] [--json]
 
@@ -44,9 +45,12 @@ def main(argv: list[str] | None = None) -> dict:
     model = args.model or Warehouse(settings.home).current_model()
     data_dir = args.data_dir or settings.data_dir
     with tempfile.TemporaryDirectory(prefix="bench-backends-") as tmp:
+        torch.set_num_threads(1)
+        onnx_run = Predictor.load(model)
+        onnx_run.run = onnx_export.OnnxModel(onnx_export.exported(model, Path(tmp)), threads=1)
         runs = {
             "torch": Predictor.load(model),
-            "onnx": Predictor.load(model, onnx_path=onnx_export.exported(model, Path(tmp))),
+            "onnx": onnx_run,
             "folded": Predictor.load(model, folded_cache=Path(tmp)),
         }
         labels = runs["torch"].bundle.labels
