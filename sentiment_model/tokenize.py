@@ -4,61 +4,35 @@ URLs and @mentions become placeholder tokens, #hashtags and emoticons are kept
 whole, emoji and CJK characters are one token each, elongations are shortened
 ("soooo" -> "sooo"), HTML entities are decoded and "n't" is split off so that
 negation is its own token.
+
+What a token is lives in token_rules.py. `reference_prefix` runs its pattern through Python's `re`; `tokenize`
+and `tokenize_prefix` take the PCRE2 path (tokenize_pcre.py: the same tokens, several times faster) when the
+`pcre2` package imports, and the reference otherwise.
 """
 
 from __future__ import annotations
 
-import html
 import re
-import unicodedata
 
-URL_TOKEN = "<url>"
-USER_TOKEN = "<user>"
-NUMBER_TOKEN = "<num>"
+from sentiment_model.token_rules import (
+    CJK,
+    ELONGATED,
+    NUMBER_TOKEN,
+    RE_DIALECT,
+    URL_TOKEN,
+    USER_TOKEN,
+    prepare,
+    source,
+    split_cjk,
+)
+
+try:
+    from sentiment_model import tokenize_pcre
+except ImportError:  # no pcre2 wheel for this platform: the reference, same tokens
+    tokenize_pcre = None
+
 VERSION = 3  # changes when the same text may give other tokens; caches of tokenized text are keyed by it
-
-
-def _marks() -> str:
-    """A character class of the combining marks (Mn, Mc, Me): vowel signs and viramas (Devanagari), harakat
-    (Arabic), combining accents. `[^\\W\\d_]` excludes them, which would split such words into characters."""
-    ranges: list[list[int]] = []
-    for code in (*range(0x300, 0x1F000), *range(0xE0100, 0xE01F0)):  # where marks are (a full scan: 7x slower)
-        if unicodedata.category(chr(code)) in ("Mn", "Mc", "Me"):
-            if ranges and ranges[-1][1] == code - 1:
-                ranges[-1][1] = code
-            else:
-                ranges.append([code, code])
-    return "[" + "".join(f"\\U{a:08x}" + (f"-\\U{b:08x}" if b > a else "") for a, b in ranges) + "]"
-
-
-_MARK = _marks()
-_LETTER = rf"(?:[^\W\d_]|{_MARK})"  # a letter, or a mark that belongs to the letter before it
-# French and Italian elided articles and pronouns (l', d', qu', dell', un'), at a word's start, before a vowel or h
-_ELISION = (
-    r"(?<![^\W\d_])(?i:qu|dell|dall|nell|sull|all|coll|quell|quest|tutt|un|[cdjlmnst])['’]"
-    r"(?=(?i:[aeiouhyàâäéèêëîïôöùûüœæáíóúìò]))"
-)
-_EMOTICON = (
-    r"(?:[<>]?[:;=8xX][\-o\*']?[\)\]\(\[dDpP/\\|@3}{]+"  # :-) ;P :D
-    r"|[\)\]\(\[dDpP/\\|@}{]+[\-o\*']?[:;=8]"  # (-:
-    r"|<3+|\^_*\^|-_+-|o_O|O_o)"  # <3 ^_^ -_- o_O
-)
-_PATTERN = re.compile(
-    rf"""
-    (?P<url>https?://\S+|www\.\S+)
-  | (?P<user>@(?:\w|{_MARK})+)
-  | (?P<hashtag>\#(?:\w|{_MARK})+)
-  | (?P<emoticon>{_EMOTICON})(?=\s|$|[.,!?])
-  | (?P<number>\d+(?:[.,:]\d+)*%?)
-  | (?P<negation>n't\b)
-  | (?P<elision>{_ELISION})
-  | (?P<word>[^\W\d_](?:{_LETTER}|['’][^\W\d_])*?(?=n't\b)|[^\W\d_](?:{_LETTER}|['’](?!t\b)[^\W\d_])*)
-  | (?P<other>[^\w\s])
-    """,
-    re.VERBOSE,
-)
-_ELONGATED = re.compile(r"(.)\1{3,}")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_PATTERN = re.compile(source(RE_DIALECT, lambda kind, alternative: f"(?P<{kind}>{alternative})"))
 
 
 def tokenize(text: str, limit: int | None = None) -> list[str]:
@@ -73,11 +47,21 @@ def tokenize(text: str, limit: int | None = None) -> list[str]:
 
 def tokenize_prefix(text: str, limit: int | None = None) -> tuple[list[str], int]:
     """Tokens as in `tokenize`, and how many characters follow the last kept token when cut (else 0)."""
-    text = html.unescape(text).replace("\ufe0f", "")
+    text = prepare(text)
+    found = tokenize_pcre.tokenize_prefix(text, limit) if tokenize_pcre is not None else None
+    return found if found is not None else _reference(text, limit)
+
+
+def reference_prefix(text: str, limit: int | None = None) -> tuple[list[str], int]:
+    """`tokenize_prefix` through Python's `re`, one match at a time: what the fast path must give."""
+    return _reference(prepare(text), limit)
+
+
+def _reference(text: str, limit: int | None) -> tuple[list[str], int]:
     # Two checks on the whole text spare two regex calls per word in the texts (most) that have
     # no elongation and no CJK character anywhere; the tokens are the same either way.
-    elongated = _ELONGATED.search(text.lower()) is not None  # lower: "SoOOo" is elongated too
-    cjk = _CJK.search(text) is not None
+    elongated = ELONGATED.search(text.lower()) is not None  # lower: "SoOOo" is elongated too
+    cjk = CJK.search(text) is not None
     tokens: list[str] = []
     end = 0
     for match in _PATTERN.finditer(text):
@@ -97,27 +81,10 @@ def tokenize_prefix(text: str, limit: int | None = None) -> tuple[list[str], int
             tokens.append(value)
         elif kind == "elision":  # French and Italian elided articles and pronouns: l'été -> l' été
             tokens.append(value.lower().replace("’", "'"))
-        elif cjk and kind == "word" and _CJK.search(value):
-            tokens.extend(_split_cjk(value.lower()))
+        elif cjk and kind == "word" and CJK.search(value):
+            tokens.extend(split_cjk(value.lower()))
         elif elongated and len(value) > 3:
-            tokens.append(_ELONGATED.sub(r"\1\1\1", value.lower()))
+            tokens.append(ELONGATED.sub(r"\1\1\1", value.lower()))
         else:
             tokens.append(value.lower())
     return tokens, 0
-
-
-def _split_cjk(word: str) -> list[str]:
-    """Each CJK character is a token; runs of other letters stay together."""
-    out: list[str] = []
-    run = ""
-    for char in word:
-        if _CJK.match(char):
-            if run:
-                out.append(run)
-                run = ""
-            out.append(char)
-        else:
-            run += char
-    if run:
-        out.append(run)
-    return out
