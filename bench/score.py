@@ -52,6 +52,11 @@ RUNNERS = {
         "--direct_running_mode=multi_processing",
         f"--direct_num_workers={os.cpu_count()}",
     ],
+    "multi_threading": [
+        "--runner=FnApiRunner",
+        "--direct_running_mode=multi_threading",
+        f"--direct_num_workers={os.cpu_count()}",
+    ],
     "flink": ["--profile", str(PROJECT_ROOT / "infra" / "runners" / "flink-local.yaml")],
     "spark": ["--profile", str(PROJECT_ROOT / "infra" / "runners" / "spark-local.yaml")],
 }
