@@ -46,11 +46,9 @@ def main(argv: list[str] | None = None) -> dict:
     data_dir = args.data_dir or settings.data_dir
     with tempfile.TemporaryDirectory(prefix="bench-backends-") as tmp:
         torch.set_num_threads(1)
-        onnx_run = Predictor.load(model)
-        onnx_run.run = onnx_export.OnnxModel(onnx_export.exported(model, Path(tmp)), threads=1)
         runs = {
             "torch": Predictor.load(model),
-            "onnx": onnx_run,
+            "onnx": Predictor.load(model, onnx_path=onnx_export.exported(model, Path(tmp)), threads=1),
             "folded": Predictor.load(model, folded_cache=Path(tmp)),
         }
         labels = runs["torch"].bundle.labels

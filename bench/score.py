@@ -157,8 +157,7 @@ def _raw_worker_init(model: str, backend: str, cache: str) -> None:
     torch.set_num_threads(1)  # one process per core, as the job's workers
     cache_path = Path(cache)
     if backend == "onnx":
-        _predictor = Predictor.load(Path(model))
-        _predictor.run = onnx_export.OnnxModel(onnx_export.exported(Path(model), cache_path), threads=1)
+        _predictor = Predictor.load(Path(model), onnx_path=onnx_export.exported(Path(model), cache_path), threads=1)
     elif backend == "folded":
         _predictor = Predictor.load(Path(model), folded_cache=cache_path)
     else:

@@ -101,6 +101,10 @@ class _EncodeFn(beam.DoFn):
         self.max_tokens = self.max_tokens_override or int(meta["max_tokens"])
 
     def start_bundle(self):
+        self._empty()
+
+    def _empty(self) -> None:
+        """No documents waiting for a batch."""
         self.keys: dict[str, list] = {name: [] for name in KEY_SCHEMA.names}
         self.ids: list[list[int]] = []
         self.tokens_in_batch = 0
@@ -111,7 +115,7 @@ class _EncodeFn(beam.DoFn):
 
     def _cut(self) -> EncodedBatch:
         batch = EncodedBatch.from_lists(self.keys, self.ids)
-        self.start_bundle()
+        self._empty()
         return batch
 
     def process(self, table: pa.Table):
@@ -128,7 +132,7 @@ class _EncodeFn(beam.DoFn):
             strict=True,
         )
         if not self.join_tables:  # a batch never spans two tables
-            self.start_bundle()
+            self._empty()
         keys, ids = self.keys, self.ids
         encode, limit, truncated = self.vocab.encode, self.max_tokens, 0  # pieces can make ids longer: cut again
         by_language: dict[str, int] = {}

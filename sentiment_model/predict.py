@@ -29,6 +29,7 @@ class Predictor:
         device: str = "cpu",
         onnx_path: Path | None = None,
         folded: Callable | None = None,
+        threads: int | None = None,
     ):
         self.bundle = bundle
         self.device = device
@@ -36,19 +37,25 @@ class Predictor:
         if onnx_path is not None:
             from sentiment_model import onnx_export
 
-            self.run = onnx_export.OnnxModel(Path(onnx_path))
+            self.run = onnx_export.OnnxModel(Path(onnx_path), threads)
 
     @classmethod
     def load(
-        cls, directory: Path, device: str = "cpu", onnx_path: Path | None = None, folded_cache: Path | None = None
+        cls,
+        directory: Path,
+        device: str = "cpu",
+        onnx_path: Path | None = None,
+        folded_cache: Path | None = None,
+        threads: int | None = None,
     ) -> Predictor:
-        """The model in `directory`; with `folded_cache`, folded (its gate table cached there)."""
+        """The model in `directory`; with `folded_cache`, folded (its gate table cached there);
+        `threads`: ONNX Runtime's intra-op threads (None: one per core)."""
         run = None
         if folded_cache is not None:
             from sentiment_model import folded
 
             run = folded.load(directory, folded_cache)
-        return cls(checkpoint.load(directory, device), device, onnx_path, run)
+        return cls(checkpoint.load(directory, device), device, onnx_path, run, threads)
 
     @torch.no_grad()
     def logits(self, texts: Sequence[str], batch_size: int = 256) -> torch.Tensor:
